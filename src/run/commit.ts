@@ -1,0 +1,81 @@
+/**
+ * Publishing a partition. Attempts write only under `_staging/`; a partition becomes visible
+ * here, in this order:
+ *   1. delete the partition's old `_SUCCESS.json` (readers that trust it stop trusting the folder),
+ *   2. copy every staged file to its final, deterministic name (each copy is atomic per object),
+ *   3. delete any other `.parquet` file in the folder (stale outputs of inputs that vanished),
+ *   4. write the new `_SUCCESS.json` (files, rows, sha256, run id) last.
+ * A reader globbing the folder sees each output file complete, never two versions of one
+ * file's rows; a reader following `_SUCCESS.json` sees exactly one run's output.
+ */
+import type { ObjectStore } from '../storage/object-store.js';
+import { joinKey } from '../storage/resolve.js';
+
+export interface CommitFile {
+  /** Staging key written by the attempt. */
+  staged: string;
+  /** File name in the partition folder. */
+  name: string;
+  rows: number;
+  bytes: number;
+  sha256: string;
+}
+
+export interface SuccessMarker {
+  runId: string;
+  partition: string;
+  committedAt: string;
+  rows: number;
+  files: { name: string; rows: number; bytes: number; sha256: string }[];
+}
+
+/** Staging prefix of one run's attempt outputs. */
+export function stagingPrefix(outputRoot: string, runId: string): string {
+  return joinKey(outputRoot, '_staging', runId) + '/';
+}
+
+/** Final folder of a partition (`outputRoot` itself when unpartitioned). */
+export function partitionFolder(outputRoot: string, dir: string): string {
+  return dir ? joinKey(outputRoot, dir) : outputRoot;
+}
+
+/**
+ * Publish one partition from its staged files (see the module comment for the order).
+ * @returns the key of the `_SUCCESS.json` written
+ */
+export async function commitPartition(
+  store: ObjectStore,
+  outputRoot: string,
+  dir: string,
+  runId: string,
+  files: readonly CommitFile[],
+): Promise<string> {
+  const folder = partitionFolder(outputRoot, dir);
+  const successKey = joinKey(folder, '_SUCCESS.json');
+  await store.delete(successKey);
+  for (const f of files) await store.copy(f.staged, joinKey(folder, f.name));
+  const keep = new Set(files.map((f) => joinKey(folder, f.name)));
+  const prefix = folder.endsWith('/') ? folder : `${folder}/`;
+  for await (const obj of store.list(prefix)) {
+    const rest = obj.key.slice(prefix.length);
+    // Only this folder's own output files: never nested partitions or side files.
+    if (rest.includes('/') || !rest.endsWith('.parquet') || keep.has(obj.key)) continue;
+    await store.delete(obj.key);
+  }
+  const marker: SuccessMarker = {
+    runId,
+    partition: dir,
+    committedAt: new Date().toISOString(),
+    rows: files.reduce((n, f) => n + f.rows, 0),
+    files: files.map(({ name, rows, bytes, sha256 }) => ({ name, rows, bytes, sha256 })),
+  };
+  await store.put(successKey, JSON.stringify(marker, null, 2), { contentType: 'application/json' });
+  return successKey;
+}
+
+/** Delete everything an attempt staged under `prefix` (after commit, or after failure). */
+export async function deleteStaged(store: ObjectStore, prefix: string): Promise<void> {
+  const keys: string[] = [];
+  for await (const obj of store.list(prefix)) keys.push(obj.key);
+  for (const key of keys) await store.delete(key);
+}

@@ -1,0 +1,113 @@
+/**
+ * The run manifest: the durable record of a run, written last to `<output>/_runs/<runId>.json`.
+ * It holds what is needed to reproduce the run exactly (spec, model bytes hash, input files
+ * with their etags, code and runtime versions) and what the run produced. Pure data.
+ */
+import type { JobSpec } from '../spec/job-spec.js';
+import type { PartitionSelection } from './plan.js';
+
+export type RunStatus = 'succeeded' | 'partial' | 'failed';
+
+export interface TensorSummary {
+  name: string;
+  elemType: string;
+  shape: (number | string | null)[];
+}
+
+export interface ModelRecord {
+  uri: string;
+  sha256: string;
+  size: number;
+  inputs: TensorSummary[];
+  outputs: TensorSummary[];
+  /** Graph changes made before loading (e.g. ZipMap removed). */
+  notes: string[];
+}
+
+export interface FileRecord {
+  input: { uri: string; size: number; etag: string; mtime: string; rows: number | null };
+  output: { uri: string; rows: number; bytes: number; sha256: string } | null;
+  timings: { decodeMs: number; inferMs: number; writeMs: number; totalMs: number } | null;
+  error: ErrorRecord | null;
+}
+
+export interface ErrorRecord {
+  /** Error class, e.g. `ParquetError`, `BadRowError`. */
+  name: string;
+  message: string;
+  /** Whether retrying could help (network, throttling) or not (corrupt data, schema). */
+  permanent: boolean;
+}
+
+export interface PartitionRecord {
+  value: string | null;
+  dir: string;
+  status: 'succeeded' | 'failed';
+  rows: number;
+  files: FileRecord[];
+  /** URI of `_SUCCESS.json` when published. */
+  success: string | null;
+  error: ErrorRecord | null;
+}
+
+export interface RuntimeRecord {
+  package: { name: string; version: string };
+  gitCommit: string | null;
+  node: string;
+  onnxruntime: string;
+  libraries: Record<string, string>;
+  host: { hostname: string; platform: string; arch: string; cpus: number };
+}
+
+export interface RunManifest {
+  manifestVersion: 1;
+  runId: string;
+  job: { name: string; namespace: string };
+  status: RunStatus;
+  startedAt: string;
+  finishedAt: string;
+  selection: PartitionSelection;
+  spec: JobSpec;
+  /** Null when the run failed before the model was resolved. */
+  model: ModelRecord | null;
+  runtime: RuntimeRecord;
+  settings: { threads: number; batchSize: number; maxFailedPartitions: number };
+  partitions: PartitionRecord[];
+  totals: { partitions: number; failedPartitions: number; files: number; rows: number; outputBytes: number; durationMs: number; rowsPerSecond: number };
+  errors: ErrorRecord[];
+}
+
+/** `succeeded` with no failures, `partial` within `maxFailedPartitions`, else `failed`. */
+export function runStatus(partitions: readonly PartitionRecord[], maxFailedPartitions: number): RunStatus {
+  const failed = partitions.filter((p) => p.status === 'failed').length;
+  if (failed === 0 && partitions.length > 0) return 'succeeded';
+  if (partitions.length > 0 && failed <= maxFailedPartitions && failed < partitions.length) return 'partial';
+  return 'failed';
+}
+
+/** Totals over the partition records. */
+export function runTotals(partitions: readonly PartitionRecord[], durationMs: number): RunManifest['totals'] {
+  let files = 0;
+  let rows = 0;
+  let outputBytes = 0;
+  for (const p of partitions) {
+    files += p.files.length;
+    if (p.status !== 'succeeded') continue;
+    rows += p.rows;
+    for (const f of p.files) outputBytes += f.output?.bytes ?? 0;
+  }
+  return {
+    partitions: partitions.length,
+    failedPartitions: partitions.filter((p) => p.status === 'failed').length,
+    files,
+    rows,
+    outputBytes,
+    durationMs: Math.round(durationMs),
+    rowsPerSecond: durationMs > 0 ? Math.round(rows / (durationMs / 1000)) : 0,
+  };
+}
+
+/** Key of a run's manifest under the output root. */
+export function manifestKey(outputRoot: string, runId: string): string {
+  return `${outputRoot.replace(/\/+$/, '')}/_runs/${runId}.json`;
+}

@@ -1,0 +1,51 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { createRequire } from 'node:module';
+import type { RuntimeRecord } from './manifest.js';
+
+const require = createRequire(import.meta.url);
+
+function packageVersion(name: string): string {
+  try {
+    const pkg = require(`${name}/package.json`) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function packageRoot(): string {
+  // dist/src/run/runtime-info.js → package root three levels up
+  return new URL('../../../', import.meta.url).pathname;
+}
+
+let cached: RuntimeRecord | undefined;
+
+/** Code and host facts recorded in every manifest (computed once per process). */
+export function runtimeInfo(): RuntimeRecord {
+  if (cached) return cached;
+  const root = packageRoot();
+  const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { name: string; version: string };
+  let gitCommit: string | null = process.env.BATCHSCORE_GIT_COMMIT ?? null;
+  if (!gitCommit) {
+    try {
+      gitCommit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 }).toString().trim() || null;
+    } catch {
+      gitCommit = null;
+    }
+  }
+  cached = {
+    package: { name: pkg.name, version: pkg.version },
+    gitCommit,
+    node: process.version,
+    onnxruntime: packageVersion('onnxruntime-node'),
+    libraries: {
+      'parquet-wasm': packageVersion('parquet-wasm'),
+      'apache-arrow': packageVersion('apache-arrow'),
+      '@aws-sdk/client-s3': packageVersion('@aws-sdk/client-s3'),
+    },
+    host: { hostname: os.hostname(), platform: process.platform, arch: process.arch, cpus: os.availableParallelism() },
+  };
+  return cached;
+}

@@ -1,0 +1,108 @@
+/**
+ * Collects model outputs batch by batch into whole-file prediction columns. A `[N]` or
+ * `[N,1]` output becomes one column named after the output; `[N,k]` becomes k columns
+ * `name_0 .. name_{k-1}`. Integer labels stay integers (int64 stays BigInt64Array).
+ */
+
+/** The output tensor of one `session.run`, as ONNX Runtime hands it back. */
+export interface OutputTensor {
+  readonly type: string;
+  readonly dims: readonly number[];
+  readonly data: ArrayLike<number | bigint | string | boolean> | Float32Array | Float64Array | BigInt64Array;
+}
+
+export type PredictionValues = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | string[];
+
+/** One output column: name, ONNX element type and values for every row of the file. */
+export interface PredictionColumn {
+  readonly name: string;
+  readonly type: 'float32' | 'float64' | 'int32' | 'int64' | 'bool' | 'string';
+  readonly values: PredictionValues;
+}
+
+/** A model output the pipeline cannot turn into columns. */
+export class OutputShapeError extends Error {
+  constructor(output: string, message: string) {
+    super(`model output "${output}": ${message}`);
+    this.name = 'OutputShapeError';
+  }
+}
+
+function allocate(type: PredictionColumn['type'], rows: number): PredictionValues {
+  switch (type) {
+    case 'float32': return new Float32Array(rows);
+    case 'float64': return new Float64Array(rows);
+    case 'int32': return new Int32Array(rows);
+    case 'int64': return new BigInt64Array(rows);
+    case 'bool': return new Uint8Array(rows);
+    case 'string': return new Array<string>(rows).fill('');
+  }
+}
+
+function columnType(ortType: string, output: string): PredictionColumn['type'] {
+  switch (ortType) {
+    case 'float32': case 'float64': case 'int32': case 'int64': case 'bool': case 'string':
+      return ortType;
+    case 'float16': case 'int8': case 'uint8': case 'int16': case 'uint16':
+      throw new OutputShapeError(output, `element type ${ortType} is not supported; cast it in the model`);
+    default:
+      throw new OutputShapeError(output, `element type ${ortType} is not supported`);
+  }
+}
+
+/**
+ * Accumulates outputs for `rows` rows. Columns are allocated on the first batch, when the
+ * output width is known (ONNX shapes are often symbolic).
+ */
+export class PredictionBuffer {
+  private readonly columnsByOutput = new Map<string, PredictionColumn[]>();
+
+  constructor(private readonly outputNames: readonly string[], readonly rows: number) {}
+
+  /** Store one batch of outputs for rows `[rowStart, rowStart + batchRows)`. */
+  write(rowStart: number, batchRows: number, results: Readonly<Record<string, OutputTensor>>): void {
+    for (const name of this.outputNames) {
+      const tensor = results[name];
+      if (!tensor) throw new OutputShapeError(name, 'missing from the session results');
+      const dims = tensor.dims;
+      if (dims[0] !== batchRows || dims.length > 2) {
+        throw new OutputShapeError(name, `expected shape [${batchRows}] or [${batchRows},k], got [${dims.join(',')}]`);
+      }
+      const width = dims.length === 2 ? dims[1]! : 1;
+      let cols = this.columnsByOutput.get(name);
+      if (!cols) {
+        const type = columnType(tensor.type, name);
+        cols = width === 1 && dims.length <= 2
+          ? [{ name, type, values: allocate(type, this.rows) }]
+          : Array.from({ length: width }, (_, k) => ({ name: `${name}_${k}`, type, values: allocate(type, this.rows) }));
+        this.columnsByOutput.set(name, cols);
+      }
+      if (cols.length !== width) {
+        throw new OutputShapeError(name, `width changed between batches: ${cols.length} then ${width}`);
+      }
+      const data = tensor.data;
+      if (width === 1) {
+        const target = cols[0]!.values;
+        if (Array.isArray(target)) for (let i = 0; i < batchRows; i++) target[rowStart + i] = String(data[i]);
+        else (target as Float32Array).set(data as Float32Array, rowStart);
+        continue;
+      }
+      // De-interleave row-major [N,k] into k columns.
+      for (let k = 0; k < width; k++) {
+        const target = cols[k]!.values;
+        if (Array.isArray(target)) {
+          for (let i = 0; i < batchRows; i++) target[rowStart + i] = String(data[i * width + k]);
+        } else {
+          const t = target as Float32Array;
+          const d = data as Float32Array;
+          for (let i = 0; i < batchRows; i++) t[rowStart + i] = d[i * width + k]!;
+        }
+      }
+    }
+  }
+
+  /** Every prediction column, in model output order. */
+  columns(): PredictionColumn[] {
+    return this.outputNames.flatMap((name) => this.columnsByOutput.get(name) ?? []);
+  }
+}
