@@ -119,7 +119,8 @@ export class ThreadPool<T, R> {
       slot.worker.ref();
       slot.worker.postMessage({ type: 'task', task: next.task });
     }
-    for (const s of this.slots) if (s.busy === null) s.worker.unref();
+    // Idle threads must not keep the process alive; once closing, they must until they exit.
+    if (!this.closed) for (const s of this.slots) if (s.busy === null) s.worker.unref();
   }
 
   /** Let running tasks finish, then stop every thread by message. Queued tasks are rejected. */

@@ -261,7 +261,9 @@ export class S3Store implements ObjectStore {
   }
 
   async copy(fromKey: string, toKey: string): Promise<{ etag: string }> {
-    const source = `${encodeURIComponent(this.bucket)}/${fromKey.split('/').map(encodeURIComponent).join('/')}`;
+    // `=` stays literal (valid in a URI path): s3rver does not decode `%3D` in CopySource,
+    // and Hive partition folders (`dt=2026-11-01`) are full of them.
+    const source = `${encodeURIComponent(this.bucket)}/${fromKey.split('/').map((s) => encodeURIComponent(s).replace(/%3D/g, '=')).join('/')}`;
     try {
       const res = await this.client.send(
         new CopyObjectCommand({ Bucket: this.bucket, Key: toKey, CopySource: source, ...this.sse }),
