@@ -1,0 +1,137 @@
+/**
+ * Finalize a run: from the plan and each file's outcome, publish every partition whose files
+ * all succeeded (commit.ts), clean the run's staging keys, and write the manifest last.
+ * Shared by the in-process runner and the queue's finalize job, and idempotent: running it
+ * again with the same outcomes publishes the same files and rewrites the same manifest.
+ */
+import type { ObjectStore } from '../storage/object-store.js';
+import { joinKey, parseUri, resolveUri } from '../storage/resolve.js';
+import { commitPartition, deleteStaged, stagingPrefix, type CommitFile } from './commit.js';
+import type { FileResult } from './file-task.js';
+import { manifestKey, runStatus, runTotals, type ErrorRecord, type FileRecord, type PartitionRecord, type RunManifest } from './manifest.js';
+import type { RunPlan } from './run-plan.js';
+import { runtimeInfo } from './runtime-info.js';
+
+/** What happened to one file: its result, or the error of its last attempt. */
+export type FileOutcome = { ok: true; result: FileResult } | { ok: false; error: ErrorRecord };
+
+export interface FinalizeOptions {
+  startedAt: Date;
+  threads: number;
+  maxFailedPartitions: number;
+  /** Errors of the run itself (not of a partition). */
+  runErrors?: ErrorRecord[];
+  /** Serialises partition commits across processes (the queue passes a Redis lock). */
+  withPartitionLock?: <T>(dir: string, fn: () => Promise<T>) => Promise<T>;
+  onPartition?: (record: PartitionRecord) => void;
+}
+
+/** The manifest of a run that could not even be planned. */
+export function failedManifest(plan: Pick<RunPlan, 'runId' | 'spec' | 'selection'> & Partial<RunPlan>, error: ErrorRecord, startedAt: Date, threads: number, maxFailed: number): RunManifest {
+  const finishedAt = new Date();
+  return {
+    manifestVersion: 1,
+    runId: plan.runId,
+    job: { name: plan.spec.name, namespace: plan.spec.namespace },
+    status: 'failed',
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    selection: plan.selection,
+    spec: plan.spec,
+    model: plan.model ?? null,
+    runtime: runtimeInfo(),
+    settings: { threads, batchSize: plan.spec.batchSize, maxFailedPartitions: maxFailed },
+    partitions: [],
+    totals: runTotals([], finishedAt.getTime() - startedAt.getTime()),
+    errors: [error],
+  };
+}
+
+/** Write a manifest to `<output>/_runs/<runId>.json`; returns its URI. */
+export async function writeManifest(manifest: RunManifest): Promise<string> {
+  const output = resolveUri(manifest.spec.output.uri);
+  const key = manifestKey(output.key.replace(/\/+$/, ''), manifest.runId);
+  await output.store.put(key, JSON.stringify(manifest, null, 2), { contentType: 'application/json' });
+  return output.store.uri(key);
+}
+
+function keyOf(store: ObjectStore, uri: string): string {
+  const parsed = parseUri(uri);
+  const key = parsed.scheme === 's3' ? parsed.key : parsed.path;
+  if (store.uri(key) !== uri) throw new Error(`finalize: ${uri} is not in the output store ${store.root}`);
+  return key;
+}
+
+/**
+ * Publish what succeeded and write the manifest.
+ * @param outcomes per partition, per file, in plan order
+ */
+export async function finalizeRun(plan: RunPlan, outcomes: readonly (readonly FileOutcome[])[], options: FinalizeOptions): Promise<{ manifest: RunManifest; manifestUri: string }> {
+  const output = resolveUri(plan.spec.output.uri);
+  const store = output.store;
+  const withLock = options.withPartitionLock ?? (<T>(_dir: string, fn: () => Promise<T>) => fn());
+  const records: PartitionRecord[] = [];
+  for (const [p, partition] of plan.partitions.entries()) {
+    const fileOutcomes = outcomes[p] ?? [];
+    const files: FileRecord[] = partition.files.map((file, i) => {
+      const outcome = fileOutcomes[i];
+      const input = { uri: resolveUri(plan.spec.input.uri).store.uri(file.key), size: file.size, etag: file.etag, mtime: file.mtime, rows: null as number | null };
+      if (!outcome) return { input, output: null, timings: null, error: { name: 'MissingResultError', message: `no result for ${input.uri}`, permanent: false } };
+      if (!outcome.ok) return { input, output: null, timings: null, error: outcome.error };
+      const r = outcome.result;
+      const finalUri = store.uri(joinKey(plan.outputRoot, partition.dir, file.outputName));
+      return {
+        input: { ...input, rows: r.rows },
+        output: r.output ? { uri: finalUri, rows: r.rows, bytes: r.output.bytes, sha256: r.output.sha256 } : null,
+        timings: { decodeMs: r.decodeMs, inferMs: r.inferMs, writeMs: r.writeMs, totalMs: r.totalMs },
+        error: null,
+      };
+    });
+    const rows = files.reduce((n, f) => n + (f.input.rows ?? 0), 0);
+    let error: ErrorRecord | null = files.find((f) => f.error)?.error ?? null;
+    if (!error && rows === 0) {
+      error = { name: 'EmptyPartitionError', message: `data: partition ${partition.dir || '(root)'} of ${plan.spec.input.uri} has no rows`, permanent: true };
+    }
+    let success: string | null = null;
+    if (!error) {
+      const commitFiles: CommitFile[] = partition.files.flatMap((file, i) => {
+        const outcome = fileOutcomes[i];
+        const out = outcome?.ok ? outcome.result.output : null;
+        if (!outcome?.ok || !out) return []; // a 0-row file has nothing to publish
+        return [{ staged: keyOf(store, out.uri), name: file.outputName, rows: outcome.result.rows, bytes: out.bytes, sha256: out.sha256 }];
+      });
+      try {
+        success = store.uri(await withLock(partition.dir, () => commitPartition(store, plan.outputRoot, partition.dir, plan.runId, commitFiles)));
+      } catch (err) {
+        const e = err instanceof Error ? err : new Error(String(err));
+        error = { name: e.name, message: e.message, permanent: false };
+      }
+    }
+    const record: PartitionRecord = { value: partition.value, dir: partition.dir, status: error ? 'failed' : 'succeeded', rows, files, success, error };
+    options.onPartition?.(record);
+    records.push(record);
+  }
+  await deleteStaged(store, stagingPrefix(plan.outputRoot, plan.runId));
+  const finishedAt = new Date();
+  const errors = [
+    ...(options.runErrors ?? []),
+    ...records.flatMap((p) => (p.error ? [{ ...p.error, message: `${p.dir || '(root)'}: ${p.error.message}` }] : [])),
+  ];
+  const manifest: RunManifest = {
+    manifestVersion: 1,
+    runId: plan.runId,
+    job: { name: plan.spec.name, namespace: plan.spec.namespace },
+    status: runStatus(records, options.maxFailedPartitions),
+    startedAt: options.startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    selection: plan.selection,
+    spec: plan.spec,
+    model: plan.model,
+    runtime: runtimeInfo(),
+    settings: { threads: options.threads, batchSize: plan.spec.batchSize, maxFailedPartitions: options.maxFailedPartitions },
+    partitions: records,
+    totals: runTotals(records, finishedAt.getTime() - options.startedAt.getTime()),
+    errors,
+  };
+  return { manifest, manifestUri: await writeManifest(manifest) };
+}

@@ -1,0 +1,109 @@
+/**
+ * A run plan: everything decided once, before any file is scored — run id, resolved model
+ * pin, partitions and their files, staging keys. It is plain JSON so that the in-process
+ * runner and the queue's finalize step (any process, any time later) commit from the same
+ * facts, and so that every file task is derived from it, never re-resolved.
+ */
+import { createHash } from 'node:crypto';
+import type { JobSpec } from '../spec/job-spec.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import { joinKey, resolveUri } from '../storage/resolve.js';
+import { ModelError, messageOf } from '../model/errors.js';
+import { readSignature, type ModelSignature } from '../model/signature.js';
+import { stripZipMap } from '../model/zipmap.js';
+import { bindFeatures } from '../scoring/binding.js';
+import { stagingPrefix } from './commit.js';
+import type { FileTask } from './file-task.js';
+import type { ModelRecord } from './manifest.js';
+import { planPartitions, PlanError, type ListedObject, type PartitionSelection, type PlannedPartition } from './plan.js';
+
+export interface RunPlan {
+  runId: string;
+  createdAt: string;
+  spec: JobSpec;
+  selection: PartitionSelection;
+  model: ModelRecord;
+  /** Output root key inside the output store (no trailing slash). */
+  outputRoot: string;
+  partitions: PlannedPartition[];
+}
+
+/** Fetch the model once, hash it, check the pin and that its inputs fit the features. */
+export async function resolveModel(spec: JobSpec): Promise<ModelRecord> {
+  const { store, key } = resolveUri(spec.model.uri);
+  const bytes = await store.get(key);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  if (spec.model.sha256 && spec.model.sha256 !== sha256) {
+    throw new ModelError('sha256-mismatch', `model: sha256 mismatch for ${spec.model.uri}: expected ${spec.model.sha256}, got ${sha256}`);
+  }
+  let source: ModelSignature;
+  let signature: ModelSignature;
+  try {
+    source = readSignature(bytes);
+    signature = source.hasZipMap ? readSignature(stripZipMap(bytes).bytes) : source;
+  } catch (err) {
+    throw new ModelError('invalid-model', `model: cannot load ${spec.model.uri}: ${messageOf(err).replace(/^model: /, '')}`);
+  }
+  bindFeatures(signature.inputs, spec.features);
+  const summary = (t: { name: string; elemType: string; shape: readonly (number | string | null)[] }) => ({ name: t.name, elemType: t.elemType, shape: [...t.shape] });
+  return {
+    uri: store.uri(key),
+    sha256,
+    size: bytes.length,
+    inputs: signature.inputs.map(summary),
+    outputs: signature.outputs.filter((o) => o.kind === 'tensor').map(summary),
+    notes: source.hasZipMap ? ['ZipMap removed: probabilities exposed as a float tensor'] : [],
+  };
+}
+
+async function listAll(store: ObjectStore, prefix: string): Promise<ListedObject[]> {
+  const out: ListedObject[] = [];
+  for await (const obj of store.list(prefix)) out.push(obj);
+  return out;
+}
+
+/**
+ * Resolve the model and list the input once; the result pins everything a run depends on.
+ * @throws ModelError, BindingError, PlanError, storage errors
+ */
+export async function planRun(spec: JobSpec, selection: PartitionSelection, runId: string, model?: ModelRecord): Promise<RunPlan> {
+  const resolvedModel = model ?? (await resolveModel(spec));
+  const input = resolveUri(spec.input.uri);
+  const output = resolveUri(spec.output.uri);
+  const inputRoot = input.key.replace(/\/+$/, '');
+  const partitions = planPartitions(await listAll(input.store, `${inputRoot}/`), inputRoot, spec.input.partitionKey, selection);
+  if (partitions.length === 0) throw new PlanError(`no Parquet partitions under ${spec.input.uri} match ${JSON.stringify(selection)}`);
+  return {
+    runId,
+    createdAt: new Date().toISOString(),
+    spec,
+    selection,
+    model: resolvedModel,
+    outputRoot: output.key.replace(/\/+$/, ''),
+    partitions,
+  };
+}
+
+/**
+ * The task that scores one planned file. `attempt` makes the staging key unique per
+ * execution, so a retried or zombie attempt never overwrites another attempt's file.
+ */
+export function fileTask(plan: RunPlan, partition: PlannedPartition, fileIndex: number, attempt: string): FileTask {
+  const file = partition.files[fileIndex];
+  if (!file) throw new RangeError(`plan: partition ${partition.dir} has no file ${fileIndex}`);
+  const input = resolveUri(plan.spec.input.uri);
+  const output = resolveUri(plan.spec.output.uri);
+  const staged = joinKey(stagingPrefix(plan.outputRoot, plan.runId), partition.dir, `${attempt}-${file.outputName}`);
+  return {
+    runId: plan.runId,
+    input: { uri: input.store.uri(file.key), size: file.size },
+    output: { uri: output.store.uri(staged) },
+    model: { uri: plan.model.uri, sha256: plan.model.sha256 },
+    features: plan.spec.features ?? null,
+    nulls: plan.spec.nulls,
+    nonFinite: plan.spec.nonFinite,
+    passthrough: plan.spec.passthrough,
+    batchSize: plan.spec.batchSize,
+    compression: plan.spec.output.compression,
+  };
+}
