@@ -1,6 +1,7 @@
 import { demoCommand, DEMO_HELP } from './demo-command.js';
 import { inspectCommand, INSPECT_HELP } from './inspect-command.js';
 import { runCommand, RUN_HELP } from './run-command.js';
+import { BACKFILL_HELP, backfillCommand, SCHEDULER_HELP, schedulerCommand, STATUS_HELP, statusCommand, WORKER_HELP, workerCommand } from './queue-commands.js';
 import { EXIT, UsageError } from './usage-error.js';
 
 const HELP = `Usage: batchscore <command> [options]
@@ -10,12 +11,22 @@ Commands:
   run        score a job spec's partitions on this machine
   inspect    print a Parquet file's schema, row groups and row count
 
+Distributed mode (BullMQ on Redis: REDIS_URL):
+  worker     process scoring jobs from the queue (start any number)
+  scheduler  submit a job's runs on its cron schedule, catching up missed ones
+  backfill   enqueue a run over a date range or partitions
+  status     progress and outcome of a run
+
 Run 'batchscore <command> --help' for a command's options.`;
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   demo: { run: demoCommand, help: DEMO_HELP },
   run: { run: runCommand, help: RUN_HELP },
   inspect: { run: inspectCommand, help: INSPECT_HELP },
+  worker: { run: workerCommand, help: WORKER_HELP },
+  scheduler: { run: schedulerCommand, help: SCHEDULER_HELP },
+  backfill: { run: backfillCommand, help: BACKFILL_HELP },
+  status: { run: statusCommand, help: STATUS_HELP },
 };
 
 /** CLI entry: runs a command and returns the process exit code (0 ok, 1 failed, 2 usage). */

@@ -10,6 +10,7 @@
  */
 import type { ObjectStore } from '../storage/object-store.js';
 import { joinKey } from '../storage/resolve.js';
+import { faultPoint } from './fault-point.js';
 
 export interface CommitFile {
   /** Staging key written by the attempt. */
@@ -53,7 +54,10 @@ export async function commitPartition(
   const folder = partitionFolder(outputRoot, dir);
   const successKey = joinKey(folder, '_SUCCESS.json');
   await store.delete(successKey);
-  for (const f of files) await store.copy(f.staged, joinKey(folder, f.name));
+  for (const [i, f] of files.entries()) {
+    await store.copy(f.staged, joinKey(folder, f.name));
+    if (i === 0) faultPoint('commit');
+  }
   const keep = new Set(files.map((f) => joinKey(folder, f.name)));
   const prefix = folder.endsWith('/') ? folder : `${folder}/`;
   for await (const obj of store.list(prefix)) {

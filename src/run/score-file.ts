@@ -5,6 +5,7 @@ import type { FeatureBinding } from '../scoring/binding.js';
 import { fillMatrix, FeatureValueError, type FillPolicy } from '../scoring/feature-matrix.js';
 import { PredictionBuffer, type OutputTensor, type PredictionColumn } from '../scoring/predictions.js';
 import type { FeatureColumn } from '../scoring/columns.js';
+import { faultPoint } from './fault-point.js';
 
 /** One model input for one batch. */
 export interface FeedTensor {
@@ -78,6 +79,7 @@ export async function scoreFile(options: ScoreFileOptions): Promise<ScoreFileRes
     let t0 = performance.now();
     const table = await reader.readRowGroup(g, columnsToRead);
     decodeMs += performance.now() - t0;
+    faultPoint('read');
     const cols: FeatureColumn[] = features.map((name) => featureColumn(table, name, reader.uri));
     const predictions = new PredictionBuffer(options.outputNames, rows);
     for (let start = 0; start < rows; start += batchSize) {
@@ -103,6 +105,7 @@ export async function scoreFile(options: ScoreFileOptions): Promise<ScoreFileRes
       const results = await infer(feeds);
       inferMs += performance.now() - t0;
       predictions.write(start, n, results);
+      faultPoint('score');
     }
     const children: Record<string, arrow.Vector> = {};
     for (const name of options.passthrough) children[name] = table.getChild(name)!;

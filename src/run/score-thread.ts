@@ -17,6 +17,7 @@ import { resolveUri } from '../storage/resolve.js';
 import { PERMANENT_ERRORS, type FileResult, type FileTask } from './file-task.js';
 import { scoreFile, type InferFn } from './score-file.js';
 import { serveThread } from './serve-thread.js';
+import { faultPoint } from './fault-point.js';
 
 interface LoadedModel {
   session: ort.InferenceSession;
@@ -84,6 +85,7 @@ async function scoreTask(task: FileTask): Promise<FileResult> {
   if (scored.table) {
     const bytes = await encodeParquet(scored.table, { uri: task.output.uri, compression: task.compression });
     const out = resolveUri(task.output.uri);
+    faultPoint('upload');
     await out.store.put(out.key, bytes);
     output = { uri: task.output.uri, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
   }

@@ -48,6 +48,19 @@ export interface JobSpec {
   batchSize: number;
   /** Partitions allowed to fail before the whole run counts as failed. Default 0. */
   maxFailedPartitions: number;
+  /** Nightly schedule for `batchscore scheduler`. */
+  schedule?: ScheduleSpec;
+}
+
+export interface ScheduleSpec {
+  /** Cron pattern; 5 fields, or 6 with seconds first. */
+  cron: string;
+  /** IANA time zone the pattern and the partition date are read in. Default `UTC`. */
+  tz: string;
+  /** Partition scored by a firing: its date plus this many days. Default -1 (yesterday). */
+  offsetDays: number;
+  /** Missed firings (scheduler down) to catch up on start, newest first. Default 3. */
+  catchUp: number;
 }
 
 /** A job spec field is missing or has a bad value. */
@@ -136,6 +149,25 @@ function nullPolicy(value: unknown): NullPolicy {
   throw new SpecError('nulls', `expected "error", "nan" or {"impute": {"column": value}}, got ${show(value)}`);
 }
 
+function scheduleSpec(raw: Record<string, unknown>): ScheduleSpec {
+  rejectUnknown(raw, 'schedule', ['cron', 'tz', 'offsetDays', 'catchUp']);
+  const cron = str(raw, 'cron', 'schedule.cron');
+  const fields = cron.trim().split(/\s+/).length;
+  if (fields !== 5 && fields !== 6) throw new SpecError('schedule.cron', `expected 5 or 6 cron fields, got ${show(cron)}`);
+  const tz = optStr(raw, 'tz', 'schedule.tz') ?? 'UTC';
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+  } catch {
+    throw new SpecError('schedule.tz', `unknown time zone ${show(tz)}`);
+  }
+  return {
+    cron,
+    tz,
+    offsetDays: integer(raw.offsetDays, 'schedule.offsetDays', -366, 366, -1),
+    catchUp: integer(raw.catchUp, 'schedule.catchUp', 0, 366, 3),
+  };
+}
+
 /**
  * Validate and default a job spec.
  * @param raw parsed JSON (e.g. `JSON.parse` of a file in `jobs/`)
@@ -145,7 +177,7 @@ export function parseJobSpec(raw: unknown): JobSpec {
   if (!isObject(raw)) throw new SpecError('(root)', `expected a JSON object, got ${show(raw)}`);
   rejectUnknown(raw, '', [
     '$schema', 'name', 'namespace', 'description', 'input', 'model', 'features', 'passthrough',
-    'nulls', 'nonFinite', 'output', 'batchSize', 'maxFailedPartitions',
+    'nulls', 'nonFinite', 'output', 'batchSize', 'maxFailedPartitions', 'schedule',
   ]);
   const name = str(raw, 'name', 'name', NAME_RE);
   const namespace = optStr(raw, 'namespace', 'namespace') ?? 'batchscore';
@@ -198,6 +230,7 @@ export function parseJobSpec(raw: unknown): JobSpec {
   const sha256 = optStr(model, 'sha256', 'model.sha256', SHA256_RE);
   if (sha256) spec.model.sha256 = sha256;
   if (features) spec.features = features;
+  if (raw.schedule !== undefined) spec.schedule = scheduleSpec(section(raw, 'schedule'));
   if (spec.input.uri.replace(/\/+$/, '') === spec.output.uri.replace(/\/+$/, '')) {
     throw new SpecError('output.uri', `must differ from input.uri, got ${show(spec.output.uri)}`);
   }

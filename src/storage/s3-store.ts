@@ -218,7 +218,18 @@ export class S3Store implements ObjectStore {
     try {
       // Always an explicit first-last range: suffix ranges (`bytes=-N`) are answered
       // wrongly by some S3 clones (s3rver).
-      return await this.download('getRange', key, `bytes=${start}-${end - 1}`, (b) => b.transformToByteArray());
+      return await this.download('getRange', key, `bytes=${start}-${end - 1}`, async (body, contentRange) => {
+        const bytes = await body.transformToByteArray();
+        const wanted = end - start;
+        if (bytes.byteLength <= wanted) return bytes;
+        // More than asked for: HTTP lets a server ignore Range (200, whole object), and
+        // s3rver answers `bytes=0-0` with the whole object. Cut our range out of it.
+        const bodyStart = Number(/^bytes (\d+)-/.exec(contentRange ?? '')?.[1] ?? 0);
+        if (bodyStart > start) {
+          throw new Error(`storage: getRange ${this.uri(key)}: server sent ${contentRange} for bytes=${start}-${end - 1}`);
+        }
+        return bytes.subarray(start - bodyStart, start - bodyStart + wanted);
+      });
     } catch (err) {
       // 416: the range starts at or past the end of the object; a short read, like a file.
       if (httpStatus((err as Error).cause) === 416) return new Uint8Array(0);
@@ -343,7 +354,7 @@ export class S3Store implements ObjectStore {
     op: string,
     key: string,
     range: string | undefined,
-    consume: (body: NonNullable<GetObjectCommandOutput['Body']>) => Promise<T>,
+    consume: (body: NonNullable<GetObjectCommandOutput['Body']>, contentRange: string | undefined) => Promise<T>,
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const res = await this.call(op, key, () =>
@@ -351,7 +362,8 @@ export class S3Store implements ObjectStore {
       );
       if (!res.Body) throw new Error(`storage: ${op} ${this.uri(key)} failed: response has no body`);
       try {
-        return await consume(res.Body);
+        // Errors thrown by `consume` itself (already `storage:` errors) are not retried.
+        return await consume(res.Body, res.ContentRange);
       } catch (err) {
         const code = (err as { code?: string }).code ?? '';
         if (attempt >= this.maxAttempts || !TRANSIENT_BODY_ERRORS.has(code)) throw this.wrap(op, key, err);
@@ -371,6 +383,7 @@ export class S3Store implements ObjectStore {
   }
 
   private wrap(op: string, key: string, err: unknown): Error {
+    if (err instanceof Error && err.message.startsWith('storage:')) return err;
     const status = httpStatus(err);
     const detail = `${errName(err) || 'Error'}${status ? ` (HTTP ${status})` : ''}: ${(err as Error)?.message ?? err}`;
     return new Error(`storage: ${op} ${this.uri(key)} failed: ${detail}`, { cause: err });

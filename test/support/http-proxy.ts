@@ -17,8 +17,14 @@ export interface RecordedRequest {
   fate: Fate;
 }
 
-/** `forward` to the target; answer `503` SlowDown; or `reset` the connection. */
-export type Fate = 'forward' | '503' | 'reset';
+/**
+ * `forward` to the target; `reset` the connection before answering; `cut` the response
+ * after its headers and first few bytes (a connection dying mid-body); or answer with this
+ * HTTP status and an S3 error body (503 → SlowDown, 412 → PreconditionFailed).
+ */
+export type Fate = 'forward' | 'reset' | 'cut' | number;
+
+const ERROR_CODES: Record<number, string> = { 503: 'SlowDown', 412: 'PreconditionFailed', 500: 'InternalError' };
 
 /** A running proxy. */
 export interface HttpProxy {
@@ -49,16 +55,25 @@ export async function startHttpProxy(target: string): Promise<HttpProxy> {
       req.socket.destroy();
       return;
     }
-    if (fate === '503') {
+    if (typeof fate === 'number') {
       req.resume(); // drain the body so the client sees the answer, not a broken pipe
-      res.writeHead(503, { 'content-type': 'application/xml' });
-      res.end('<?xml version="1.0"?><Error><Code>SlowDown</Code><Message>injected</Message></Error>');
+      const code = ERROR_CODES[fate] ?? 'InjectedError';
+      res.writeHead(fate, { 'content-type': 'application/xml' });
+      res.end(`<?xml version="1.0"?><Error><Code>${code}</Code><Message>injected by test proxy</Message></Error>`);
       return;
     }
     const upstream = httpRequest(
       { host: to.hostname, port: to.port, method, path: url, headers: req.headers },
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
+        if (fate === 'cut') {
+          up.once('data', (chunk: Buffer) => {
+            res.write(chunk.subarray(0, Math.min(100, chunk.length - 1)));
+            up.destroy();
+            res.socket?.destroy();
+          });
+          return;
+        }
         up.pipe(res);
       },
     );

@@ -1,0 +1,167 @@
+/**
+ * The workloads of the benchmark and how each one is measured: every sample is one fresh
+ * child process (see child.ts).
+ */
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RunManifest } from '../src/run/manifest.js';
+import { childResult, runChild, tail, type ChildRun } from './child.js';
+import { logisticSql } from './duckdb-peer.js';
+import type { BenchData, DemoModelName } from './data.js';
+
+export type Group = 'end-to-end' | 'bound' | 'peer';
+
+/** One measurement of one workload. */
+export interface Sample {
+  rows: number;
+  /** Whole child process, spawn to exit. */
+  wallMs: number;
+  /** The timed section inside the child (the whole run for end-to-end). */
+  workMs: number;
+  maxRssKB: number;
+  cpuMs: number | null;
+  extra: Record<string, unknown>;
+}
+
+export interface Workload {
+  name: string;
+  group: Group;
+  description: string;
+  /** What rows/s is computed over: the whole process (as a user runs it) or the timed work section. */
+  basis: 'process' | 'work';
+  model?: DemoModelName;
+  threads: number;
+  run(data: BenchData): Promise<Sample>;
+}
+
+const script = (name: string) => fileURLToPath(new URL(`./workloads/${name}.js`, import.meta.url));
+
+function measured(run: ChildRun, rows: number, workMs: number, extra: Record<string, unknown>): Sample {
+  if (run.maxRssKB === null) throw new Error(`child left no resource report (exit ${run.code ?? run.signal}): ${tail(run.stderr)}`);
+  return { rows, wallMs: run.wallMs, workMs, maxRssKB: run.maxRssKB, cpuMs: run.cpuMs, extra };
+}
+
+function expectRows(name: string, got: number, want: number): void {
+  if (got !== want) throw new Error(`${name}: processed ${got} rows, expected ${want}`);
+}
+
+/** `batchscore run <demo job spec>`, exactly as a user runs it (default threads). */
+function endToEnd(model: DemoModelName): Workload {
+  return {
+    name: `e2e-${model}`,
+    group: 'end-to-end',
+    description: `batchscore run of the demo ${model} job (read → score → write Parquet, commit, manifest)`,
+    basis: 'process',
+    model,
+    threads: 0, // filled from the manifest
+    async run(data) {
+      const job = data.jobs[model];
+      rmSync(job.outputDir, { recursive: true, force: true });
+      const run = await runChild([data.cli, 'run', job.specPath], data.root);
+      if (run.code !== 0) throw new Error(`batchscore run exited ${run.code ?? run.signal}: ${tail(run.stderr || run.stdout)}`);
+      const runs = readdirSync(join(job.outputDir, '_runs')).filter((f) => f.endsWith('.json'));
+      if (runs.length !== 1) throw new Error(`expected one manifest in ${job.outputDir}/_runs, found ${runs.length}`);
+      const manifest = JSON.parse(readFileSync(join(job.outputDir, '_runs', runs[0]!), 'utf8')) as RunManifest;
+      if (manifest.status !== 'succeeded') throw new Error(`run ${manifest.status}: ${manifest.errors.map((e) => e.message).join('; ')}`);
+      expectRows(this.name, manifest.totals.rows, data.rows);
+      const sum = (k: 'decodeMs' | 'inferMs' | 'writeMs') =>
+        Math.round(manifest.partitions.flatMap((p) => p.files).reduce((n, f) => n + (f.timings?.[k] ?? 0), 0));
+      this.threads = manifest.settings.threads;
+      return measured(run, manifest.totals.rows, run.wallMs, {
+        threads: manifest.settings.threads,
+        runMs: manifest.totals.durationMs,
+        outputBytes: manifest.totals.outputBytes,
+        fileDecodeMs: sum('decodeMs'),
+        fileInferMs: sum('inferMs'),
+        fileWriteMs: sum('writeMs'),
+      });
+    },
+  };
+}
+
+const DECODE_COLUMNS = ['id', ...Array.from({ length: 32 }, (_, i) => `f${i}`)];
+
+const decode: Workload = {
+  name: 'decode-1t',
+  group: 'bound',
+  description: `decode only: ${DECODE_COLUMNS.length} columns (id, f0..f31) of every file, row group by row group, one thread, pipeline read path`,
+  basis: 'work',
+  threads: 1,
+  async run(data) {
+    const run = await runChild([script('decode'), data.inputDir, DECODE_COLUMNS.join(',')], data.root);
+    const r = childResult<{ rows: number; workMs: number; files: number; rowGroups: number; bytesRead: number }>(run);
+    expectRows(this.name, r.rows, data.rows);
+    return measured(run, r.rows, r.workMs, { files: r.files, rowGroups: r.rowGroups, bytesRead: r.bytesRead });
+  },
+};
+
+function inference(model: DemoModelName, threads: number): Workload {
+  return {
+    name: `infer-${model}-${threads}t`,
+    group: 'bound',
+    description: `inference only (onnxruntime-node, pre-built float32 batches, ${threads === 1 ? 'one thread' : `${threads} worker threads, each half the rows`})`,
+    basis: 'work',
+    model,
+    threads,
+    async run(data) {
+      const job = data.jobs[model];
+      const run = await runChild([script('infer'), job.modelPath, String(job.batchSize), String(data.rows), String(threads)], data.root);
+      const r = childResult<{ rows: number; workMs: number; batch: number; perThreadMs: number[] }>(run);
+      expectRows(this.name, r.rows, data.rows);
+      return measured(run, r.rows, r.workMs, { batch: r.batch, perThreadMs: r.perThreadMs.map(Math.round) });
+    },
+  };
+}
+
+/** Threads DuckDB gets: the brief's "SET threads=2", i.e. both cores of the reference machine. */
+export const DUCKDB_THREADS = 2;
+
+const duckdb: Workload = {
+  name: 'duckdb-sql',
+  group: 'peer',
+  description: `DuckDB SQL: read Parquet → 1/(1+exp(-(w·x+b))) with the demo logistic weights → write Parquet by dt, ${DUCKDB_THREADS} threads`,
+  basis: 'process',
+  threads: DUCKDB_THREADS,
+  async run(data) {
+    rmSync(data.duckdbOutputDir, { recursive: true, force: true });
+    const sqlFile = join(data.dataDir, 'duckdb-logistic.sql');
+    writeFileSync(
+      sqlFile,
+      logisticSql(data.logistic, {
+        inputDir: data.inputDir,
+        outputDir: data.duckdbOutputDir,
+        features: data.features,
+        threads: DUCKDB_THREADS,
+        nullsAsNaN: data.jobs.logistic.nullsAsNaN,
+      }),
+    );
+    const run = await runChild([script('duckdb'), sqlFile], data.root);
+    const r = childResult<{ rows: number; workMs: number }>(run);
+    expectRows(this.name, r.rows, data.rows);
+    return measured(run, r.rows, run.wallMs, { sqlMs: Math.round(r.workMs), sqlFile });
+  },
+};
+
+/** All workloads, in the order they run (the check needs e2e-logistic and duckdb-sql). */
+export function allWorkloads(): Workload[] {
+  const models: DemoModelName[] = ['logistic', 'mlp', 'trees'];
+  return [
+    ...models.map(endToEnd),
+    decode,
+    ...models.flatMap((m) => [inference(m, 1), inference(m, 2)]),
+    duckdb,
+  ];
+}
+
+/**
+ * The workloads `--only` selects: each token is a workload name or a prefix ending at a
+ * dash boundary (`e2e` → all e2e-*, `infer-mlp` → infer-mlp-1t and -2t).
+ */
+export function selectWorkloads(all: Workload[], only: readonly string[] | null): Workload[] {
+  if (!only) return all;
+  const matches = (w: Workload, t: string) => w.name === t || w.name.startsWith(`${t}-`);
+  const unknown = only.filter((t) => !all.some((w) => matches(w, t)));
+  if (unknown.length) throw new Error(`--only: unknown workload(s) ${unknown.join(', ')}; known: ${all.map((w) => w.name).join(', ')}`);
+  return all.filter((w) => only.some((t) => matches(w, t)));
+}

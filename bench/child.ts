@@ -1,0 +1,95 @@
+/**
+ * Spawning one measured child process: a fresh Node process per measurement, so peak RSS
+ * and cold-start costs belong to that workload alone. Wall time is spawn → exit as seen by
+ * the parent (Node start-up and module loading included, as a user would experience it).
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface ChildRun {
+  code: number | null;
+  signal: string | null;
+  /** Parent-observed wall time, spawn to exit. */
+  wallMs: number;
+  /** Peak RSS of the child in KiB, from the preloaded probe; null if it died without exiting normally. */
+  maxRssKB: number | null;
+  /** CPU time of the child (user + system), ms; null like maxRssKB. */
+  cpuMs: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+const PROBE = new URL('./probe.js', import.meta.url).href;
+
+/** Run `node --import probe <args>` in `cwd` and collect its output and resource usage. */
+export function runChild(args: readonly string[], cwd: string): Promise<ChildRun> {
+  const probeFile = join(tmpdir(), `batchscore-bench-${randomUUID()}.json`);
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    let exitedAt = 0;
+    const child = spawn(process.execPath, ['--import', PROBE, ...args], {
+      cwd,
+      env: { ...process.env, BENCH_PROBE_FILE: probeFile },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject);
+    child.on('exit', () => {
+      exitedAt = performance.now();
+    });
+    child.on('close', (code, signal) => {
+      let maxRssKB: number | null = null;
+      let cpuMs: number | null = null;
+      try {
+        const probe = JSON.parse(readFileSync(probeFile, 'utf8')) as { maxRssKB: number; userMs: number; systemMs: number };
+        maxRssKB = probe.maxRssKB;
+        cpuMs = probe.userMs + probe.systemMs;
+      } catch {
+        // No probe file: the child was killed or aborted before its exit handlers ran.
+      }
+      rmSync(probeFile, { force: true });
+      resolve({
+        code,
+        signal,
+        wallMs: (exitedAt || performance.now()) - started,
+        maxRssKB,
+        cpuMs,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      });
+    });
+  });
+}
+
+/** Marker key of the one JSON line a bench child script prints with its measurements. */
+export const RESULT_KEY = 'benchResult';
+
+/** Print a child script's measurements (the parent finds them with `childResult`). */
+export function printResult(result: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify({ [RESULT_KEY]: result })}\n`);
+}
+
+/** The measurements a child script printed, or an error describing what went wrong. */
+export function childResult<T>(run: ChildRun): T {
+  for (const line of run.stdout.split('\n').reverse()) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const parsed = JSON.parse(line) as Record<string, unknown>;
+      if (RESULT_KEY in parsed) return parsed[RESULT_KEY] as T;
+    } catch {
+      // not ours
+    }
+  }
+  throw new Error(`child printed no result (exit ${run.code ?? run.signal}): ${tail(run.stderr || run.stdout)}`);
+}
+
+/** Last few lines of some output, for error messages. */
+export function tail(text: string, lines = 6): string {
+  return text.trim().split('\n').slice(-lines).join('\n');
+}

@@ -1,0 +1,61 @@
+/** Command-line options of the benchmark. */
+import { parseArgs } from 'node:util';
+
+export const HELP = `Usage: npm run bench -- [options]      (or: node dist/bench/bench.js [options])
+
+Benchmark batchscore on the standard workload (demo data: 2M rows, 32 float32 features,
+8 files): end-to-end runs per model, decode-only and inference-only bounds, and the DuckDB
+SQL peer computing the same logistic score. Every measurement runs in a fresh process.
+
+Options:
+  --rows N          rows of the demo dataset (default 2000000)
+  --only a,b        workloads or prefixes (e2e, e2e-mlp, decode, infer, infer-trees, duckdb-sql)
+  --repeat K        runs per workload; the report shows the median (default 1)
+  --json FILE       also write the full report as JSON
+  --markdown FILE   also write README-ready markdown
+  --dir PATH        bench data directory (default .bench, under the project root)
+  -h, --help        show this help
+
+Exit code 1 if a workload fails, a target is missed or DuckDB and the pipeline disagree.`;
+
+export interface BenchOptions {
+  rows: number;
+  only: string[] | null;
+  repeat: number;
+  json: string | null;
+  markdown: string | null;
+  dir: string;
+  help: boolean;
+}
+
+function positiveInt(value: string, name: string, max: number): number {
+  const n = Number(value.replaceAll('_', '').replaceAll(',', ''));
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`${name} expects an integer from 1 to ${max}, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+export function parseOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      rows: { type: 'string', default: '2000000' },
+      only: { type: 'string' },
+      repeat: { type: 'string', default: '1' },
+      json: { type: 'string' },
+      markdown: { type: 'string' },
+      dir: { type: 'string', default: '.bench' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const rows = positiveInt(values.rows, '--rows', 1e9);
+  if (rows < 8) throw new Error('--rows must be at least 8 (one row per partition)');
+  return {
+    rows,
+    only: values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : null,
+    repeat: positiveInt(values.repeat, '--repeat', 100),
+    json: values.json ?? null,
+    markdown: values.markdown ?? null,
+    dir: values.dir,
+    help: values.help,
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * Ratios between workloads: each end-to-end run against its bounds (decode-only, inference-
+ * only) and, for logistic, against the DuckDB SQL peer; inference scaling from 1 to 2
+ * threads. A ratio is subject rows/s ÷ reference rows/s.
+ */
+import type { WorkloadResult } from './results.js';
+
+export interface Ratio {
+  subject: string;
+  reference: string;
+  value: number;
+  /** The one ratio the table shows for this subject. */
+  primary: boolean;
+  meaning: string;
+}
+
+interface RatioSpec {
+  subject: string;
+  reference: string;
+  primary: boolean;
+  meaning: string;
+}
+
+function specs(): RatioSpec[] {
+  const out: RatioSpec[] = [
+    { subject: 'e2e-logistic', reference: 'duckdb-sql', primary: true, meaning: 'pipeline vs DuckDB SQL, same logistic score, both cold whole-process' },
+  ];
+  for (const m of ['logistic', 'mlp', 'trees']) {
+    out.push(
+      { subject: `e2e-${m}`, reference: `infer-${m}-2t`, primary: m !== 'logistic', meaning: 'share of the both-cores inference bound reached end to end' },
+      { subject: `e2e-${m}`, reference: `infer-${m}-1t`, primary: false, meaning: 'vs one-thread inference bound' },
+      { subject: `e2e-${m}`, reference: 'decode-1t', primary: false, meaning: 'vs one-thread decode bound (the pipeline decodes on 2 threads, so this may exceed 1)' },
+      { subject: `infer-${m}-2t`, reference: `infer-${m}-1t`, primary: true, meaning: 'inference scaling from 1 to 2 threads' },
+    );
+  }
+  out.push({ subject: 'duckdb-sql', reference: 'decode-1t', primary: true, meaning: "DuckDB's whole job vs our decode alone (1 thread)" });
+  return out;
+}
+
+export function computeRatios(results: readonly WorkloadResult[]): Ratio[] {
+  const rate = new Map(results.filter((r) => r.rowsPerSecond !== null).map((r) => [r.name, r.rowsPerSecond!]));
+  const out: Ratio[] = [];
+  for (const s of specs()) {
+    const a = rate.get(s.subject);
+    const b = rate.get(s.reference);
+    if (a !== undefined && b !== undefined && b > 0) out.push({ ...s, value: a / b });
+  }
+  // When the primary reference is missing (e.g. --only), show the first ratio that exists.
+  for (const subject of new Set(out.map((r) => r.subject))) {
+    const mine = out.filter((r) => r.subject === subject);
+    if (!mine.some((r) => r.primary)) mine[0]!.primary = true;
+  }
+  return out;
+}

@@ -1,0 +1,37 @@
+/**
+ * Pure schedule arithmetic: when a cron pattern fired, and which partition each firing
+ * scores. Kept apart from timers and Redis so it is testable with fixed clocks.
+ */
+import { CronExpressionParser } from 'cron-parser';
+import type { ScheduleSpec } from '../spec/job-spec.js';
+
+/** The calendar date (YYYY-MM-DD) of an instant in a time zone. */
+export function dateIn(instant: Date, tz: string): string {
+  // en-CA formats dates as YYYY-MM-DD.
+  return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(instant);
+}
+
+/** Add days to a YYYY-MM-DD date. */
+export function addDays(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** The partition a firing at `fireTime` scores: its local date plus `offsetDays`. */
+export function partitionForFiring(fireTime: Date, schedule: ScheduleSpec): string {
+  return addDays(dateIn(fireTime, schedule.tz), schedule.offsetDays);
+}
+
+/** The next firing strictly after `after`. */
+export function nextFiring(schedule: ScheduleSpec, after: Date): Date {
+  return CronExpressionParser.parse(schedule.cron, { currentDate: after, tz: schedule.tz }).next().toDate();
+}
+
+/** The last `count` firings at or before `now`, newest first. */
+export function recentFirings(schedule: ScheduleSpec, now: Date, count: number): Date[] {
+  if (count <= 0) return [];
+  // cron-parser's prev() is strictly before currentDate; step 1 ms past now to include it.
+  const expr = CronExpressionParser.parse(schedule.cron, { currentDate: new Date(now.getTime() + 1), tz: schedule.tz });
+  const out: Date[] = [];
+  for (let i = 0; i < count; i++) out.push(expr.prev().toDate());
+  return out;
+}

@@ -1,0 +1,149 @@
+/**
+ * The queue worker: takes `file` jobs (score one file into an attempt-scoped staging key)
+ * and `finalize` jobs (publish partitions, write the manifest). Scoring runs in threads, so
+ * the event loop stays free to renew job locks however long a file takes.
+ */
+import { randomUUID } from 'node:crypto';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { resolveUri } from '../storage/resolve.js';
+import type { FileResult, FileTask } from '../run/file-task.js';
+import { faultPoint } from '../run/fault-point.js';
+import { finalizeRun, type FileOutcome } from '../run/finalize.js';
+import type { ErrorRecord } from '../run/manifest.js';
+import { fileTask, type RunPlan } from '../run/run-plan.js';
+import { ThreadPool, ThreadTaskError } from '../run/thread-pool.js';
+import type { QueueConfig } from './connection.js';
+import { RunRegistry } from './run-registry.js';
+import { parseFileJobId, type FileJobData, type FinalizeJobData } from './submit-run.js';
+
+/** Options of `startScoreWorker`. */
+export interface ScoreWorkerOptions {
+  /** Jobs processed at once, each on its own scoring thread. Default 1. */
+  concurrency?: number;
+  /** Lock duration in ms (a job whose worker stops renewing is re-run after it). Default 30,000. */
+  lockDuration?: number;
+  /** How often stalled jobs are checked, in ms. Default 30,000. */
+  stalledInterval?: number;
+  /** Times a job may stall before it fails. Default 2. */
+  maxStalledCount?: number;
+  /** Structured log sink. */
+  log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+}
+
+export interface ScoreWorker {
+  worker: Worker;
+  /** Stop taking jobs, let the running ones finish, stop the threads. */
+  close(): Promise<void>;
+}
+
+// "ParquetError: parquet: …" → name and message, as the finalize step reads failed children.
+function encodeError(e: { name: string; message: string }): string {
+  return `${e.name}: ${e.message}`;
+}
+
+function decodeError(reason: string): ErrorRecord {
+  const m = /^([A-Za-z]*Error): ([\s\S]*)$/.exec(reason);
+  return m ? { name: m[1]!, message: m[2]!, permanent: true } : { name: 'Error', message: reason, permanent: false };
+}
+
+/** Start a worker on the queue. */
+export function startScoreWorker(redis: Redis, config: QueueConfig, options: ScoreWorkerOptions = {}): ScoreWorker {
+  const concurrency = options.concurrency ?? 1;
+  const log = options.log ?? (() => {});
+  const registry = new RunRegistry(redis, `${config.prefix}:${config.queueName}`);
+  const pool = new ThreadPool<FileTask, FileResult>({ script: new URL('../run/score-thread.js', import.meta.url), size: concurrency });
+  const plans = new Map<string, Promise<RunPlan>>();
+
+  const loadPlan = (runId: string, planUri: string): Promise<RunPlan> => {
+    let plan = plans.get(runId);
+    if (!plan) {
+      const { store, key } = resolveUri(planUri);
+      plan = store.get(key).then((bytes) => JSON.parse(new TextDecoder().decode(bytes)) as RunPlan);
+      plan.catch(() => plans.delete(runId));
+      plans.set(runId, plan);
+      if (plans.size > 64) plans.delete(plans.keys().next().value!);
+    }
+    return plan;
+  };
+
+  const scoreFileJob = async (job: Job<FileJobData>): Promise<FileResult> => {
+    const { runId, planUri, partition: p, file: i } = job.data;
+    const plan = await loadPlan(runId, planUri);
+    const partition = plan.partitions[p];
+    if (!partition) throw new UnrecoverableError(`PlanError: plan ${planUri} has no partition ${p}`);
+    // A fresh attempt id per execution: a retry or a zombie never touches another attempt's file.
+    const attempt = `a${job.attemptsMade}-${randomUUID().slice(0, 8)}`;
+    let result: FileResult;
+    try {
+      result = await pool.run(fileTask(plan, partition, i, attempt));
+    } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err));
+      const permanent = err instanceof ThreadTaskError ? err.permanent : e.name === 'ThreadCrashError';
+      log(permanent ? 'error' : 'warn', e.message, { runId, job: job.id, attempt: job.attemptsMade + 1, permanent });
+      if (permanent) throw new UnrecoverableError(encodeError(e));
+      throw new Error(encodeError(e));
+    }
+    faultPoint('after-upload');
+    await registry.fileDone(runId, result.rows);
+    return result;
+  };
+
+  const finalizeJob = async (job: Job<FinalizeJobData>) => {
+    const { runId, planUri, window } = job.data;
+    const plan = await loadPlan(runId, planUri);
+    await registry.setStatus(runId, 'finalizing');
+    const outcomes: FileOutcome[][] = plan.partitions.map((p) => p.files.map(() => ({ ok: false, error: { name: 'MissingResultError', message: 'no result recorded', permanent: false } })));
+    for (const [key, value] of Object.entries(await job.getChildrenValues<FileResult>())) {
+      const id = parseFileJobId(key);
+      if (id && outcomes[id.partition]) outcomes[id.partition]![id.file] = { ok: true, result: value };
+    }
+    for (const [key, reason] of Object.entries(await job.getIgnoredChildrenFailures())) {
+      const id = parseFileJobId(key);
+      if (id && outcomes[id.partition]) outcomes[id.partition]![id.file] = { ok: false, error: decodeError(reason) };
+    }
+    const out = resolveUri(plan.spec.output.uri);
+    const { manifest, manifestUri } = await finalizeRun(plan, outcomes, {
+      startedAt: new Date(plan.createdAt),
+      threads: concurrency,
+      maxFailedPartitions: plan.spec.maxFailedPartitions,
+      withPartitionLock: (dir, fn) => registry.withLock(`${out.store.uri(plan.outputRoot)}/${dir}`, fn),
+    });
+    await registry.setStatus(runId, manifest.status, { manifestUri, finishedAt: manifest.finishedAt });
+    await registry.releaseWindow(window, runId);
+    log('info', `run ${runId} ${manifest.status}`, { runId, status: manifest.status, rows: manifest.totals.rows, manifestUri });
+    return { status: manifest.status, manifestUri };
+  };
+
+  const worker = new Worker(
+    config.queueName,
+    async (job: Job) => {
+      if (job.name === 'file') return scoreFileJob(job as Job<FileJobData>);
+      if (job.name === 'finalize') return finalizeJob(job as Job<FinalizeJobData>);
+      throw new UnrecoverableError(`QueueError: unknown job name "${job.name}"`);
+    },
+    {
+      connection: redis,
+      prefix: config.prefix,
+      concurrency,
+      lockDuration: options.lockDuration ?? 30_000,
+      stalledInterval: options.stalledInterval ?? 30_000,
+      maxStalledCount: options.maxStalledCount ?? 2,
+      autorun: true,
+    },
+  );
+  worker.on('failed', (job, err) => {
+    // Count a file once, when it has failed for good.
+    if (job?.name === 'file' && (err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1))) {
+      void registry.fileFailed((job.data as FileJobData).runId);
+    }
+  });
+  worker.on('error', (err) => log('warn', `worker: ${err.message}`));
+  return {
+    worker,
+    async close() {
+      await worker.close();
+      await pool.close();
+    },
+  };
+}
