@@ -2,8 +2,8 @@
  * The workloads of the benchmark and how each one is measured: every sample is one fresh
  * child process (see child.ts).
  */
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunManifest } from '../src/run/manifest.js';
 import { childResult, runChild, tail, type ChildRun } from './child.js';
@@ -125,6 +125,7 @@ const duckdb: Workload = {
   threads: DUCKDB_THREADS,
   async run(data) {
     rmSync(data.duckdbOutputDir, { recursive: true, force: true });
+    mkdirSync(dirname(data.duckdbOutputDir), { recursive: true }); // DuckDB creates only the last level
     const sqlFile = join(data.dataDir, 'duckdb-logistic.sql');
     writeFileSync(
       sqlFile,

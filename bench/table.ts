@@ -61,8 +61,8 @@ function ratioLines(report: Report): string[] {
 
 function targetLines(report: Report): string[] {
   return report.targets.map((t) => {
-    const v = t.value === null ? 'not measured' : t.target.startsWith('peak') ? `${t.value.toFixed(0)} MB` : `${t.value.toFixed(2)}×`;
-    return `${t.pass === null ? 'n/a ' : t.pass ? 'PASS' : 'FAIL'}  ${t.workload}: ${t.target} (measured ${v})`;
+    const v = t.value === null ? 'not measured in this run' : `measured ${t.target.startsWith('peak') ? `${t.value.toFixed(0)} MB` : `${t.value.toFixed(2)}×`}`;
+    return `${t.pass === null ? 'n/a ' : t.pass ? 'PASS' : 'FAIL'}  ${t.workload}: ${t.target} (${v})`;
   });
 }
 

@@ -24,6 +24,8 @@ export interface CommitFile {
 
 export interface SuccessMarker {
   runId: string;
+  /** When the run was planned: a finalizer of an older run never replaces a newer run's output. */
+  runCreatedAt: string;
   partition: string;
   committedAt: string;
   rows: number;
@@ -40,19 +42,32 @@ export function partitionFolder(outputRoot: string, dir: string): string {
   return dir ? joinKey(outputRoot, dir) : outputRoot;
 }
 
+/** The partition's current `_SUCCESS.json`, if any (unreadable counts as none). */
+export async function readSuccessMarker(store: ObjectStore, folder: string): Promise<SuccessMarker | null> {
+  try {
+    return JSON.parse(new TextDecoder().decode(await store.get(joinKey(folder, '_SUCCESS.json')))) as SuccessMarker;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Publish one partition from its staged files (see the module comment for the order).
- * @returns the key of the `_SUCCESS.json` written
+ * A run planned before the one that last published this partition does not publish (a
+ * zombie finalizer of an old run must not roll a partition back): it returns `null`.
+ * @returns the key of the `_SUCCESS.json` written, or null when superseded
  */
 export async function commitPartition(
   store: ObjectStore,
   outputRoot: string,
   dir: string,
-  runId: string,
+  run: { runId: string; createdAt: string },
   files: readonly CommitFile[],
-): Promise<string> {
+): Promise<string | null> {
   const folder = partitionFolder(outputRoot, dir);
   const successKey = joinKey(folder, '_SUCCESS.json');
+  const current = await readSuccessMarker(store, folder);
+  if (current && current.runId !== run.runId && current.runCreatedAt > run.createdAt) return null;
   await store.delete(successKey);
   for (const [i, f] of files.entries()) {
     await store.copy(f.staged, joinKey(folder, f.name));
@@ -67,7 +82,8 @@ export async function commitPartition(
     await store.delete(obj.key);
   }
   const marker: SuccessMarker = {
-    runId,
+    runId: run.runId,
+    runCreatedAt: run.createdAt,
     partition: dir,
     committedAt: new Date().toISOString(),
     rows: files.reduce((n, f) => n + f.rows, 0),
@@ -82,4 +98,28 @@ export async function deleteStaged(store: ObjectStore, prefix: string): Promise<
   const keys: string[] = [];
   for await (const obj of store.list(prefix)) keys.push(obj.key);
   for (const key of keys) await store.delete(key);
+}
+
+/**
+ * Delete staging files of runs that have finished (their manifest exists): what a zombie
+ * attempt wrote after its run was finalized. Runs still in flight are left alone.
+ * @returns the number of objects deleted
+ */
+export async function sweepFinishedStaging(store: ObjectStore, outputRoot: string): Promise<number> {
+  const prefix = joinKey(outputRoot, '_staging') + '/';
+  const finished = new Map<string, boolean>();
+  let deleted = 0;
+  for await (const obj of store.list(prefix)) {
+    const runId = obj.key.slice(prefix.length).split('/')[0] ?? '';
+    let done = finished.get(runId);
+    if (done === undefined) {
+      done = (await store.head(joinKey(outputRoot, '_runs', `${runId}.json`))) !== undefined;
+      finished.set(runId, done);
+    }
+    if (done) {
+      await store.delete(obj.key);
+      deleted++;
+    }
+  }
+  return deleted;
 }

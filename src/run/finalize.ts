@@ -6,7 +6,7 @@
  */
 import type { ObjectStore } from '../storage/object-store.js';
 import { joinKey, parseUri, resolveUri } from '../storage/resolve.js';
-import { commitPartition, deleteStaged, stagingPrefix, type CommitFile } from './commit.js';
+import { commitPartition, deleteStaged, stagingPrefix, sweepFinishedStaging, type CommitFile } from './commit.js';
 import type { FileResult } from './file-task.js';
 import { manifestKey, runStatus, runTotals, type ErrorRecord, type FileRecord, type PartitionRecord, type RunManifest } from './manifest.js';
 import type { RunPlan } from './run-plan.js';
@@ -93,6 +93,7 @@ export async function finalizeRun(plan: RunPlan, outcomes: readonly (readonly Fi
       error = { name: 'EmptyPartitionError', message: `data: partition ${partition.dir || '(root)'} of ${plan.spec.input.uri} has no rows`, permanent: true };
     }
     let success: string | null = null;
+    let superseded = false;
     if (!error) {
       const commitFiles: CommitFile[] = partition.files.flatMap((file, i) => {
         const outcome = fileOutcomes[i];
@@ -101,13 +102,15 @@ export async function finalizeRun(plan: RunPlan, outcomes: readonly (readonly Fi
         return [{ staged: keyOf(store, out.uri), name: file.outputName, rows: outcome.result.rows, bytes: out.bytes, sha256: out.sha256 }];
       });
       try {
-        success = store.uri(await withLock(partition.dir, () => commitPartition(store, plan.outputRoot, partition.dir, plan.runId, commitFiles)));
+        const key = await withLock(partition.dir, () => commitPartition(store, plan.outputRoot, partition.dir, plan, commitFiles));
+        if (key) success = store.uri(key);
+        else superseded = true;
       } catch (err) {
         const e = err instanceof Error ? err : new Error(String(err));
         error = { name: e.name, message: e.message, permanent: false };
       }
     }
-    const record: PartitionRecord = { value: partition.value, dir: partition.dir, status: error ? 'failed' : 'succeeded', rows, files, success, error };
+    const record: PartitionRecord = { value: partition.value, dir: partition.dir, status: error ? 'failed' : superseded ? 'superseded' : 'succeeded', rows, files, success, error };
     options.onPartition?.(record);
     records.push(record);
   }
@@ -133,5 +136,8 @@ export async function finalizeRun(plan: RunPlan, outcomes: readonly (readonly Fi
     totals: runTotals(records, finishedAt.getTime() - options.startedAt.getTime()),
     errors,
   };
-  return { manifest, manifestUri: await writeManifest(manifest) };
+  const manifestUri = await writeManifest(manifest);
+  // After the manifest: this run's own leftovers (and any older finished run's) are now abandoned.
+  await sweepFinishedStaging(store, plan.outputRoot);
+  return { manifest, manifestUri };
 }

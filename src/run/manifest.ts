@@ -42,7 +42,8 @@ export interface ErrorRecord {
 export interface PartitionRecord {
   value: string | null;
   dir: string;
-  status: 'succeeded' | 'failed';
+  /** `superseded`: a run planned later already published this partition; this one left it alone. */
+  status: 'succeeded' | 'failed' | 'superseded';
   rows: number;
   files: FileRecord[];
   /** URI of `_SUCCESS.json` when published. */

@@ -271,7 +271,9 @@ export class FileStore implements ObjectStore {
       if (err instanceof Error && err.message.startsWith('storage:')) throw err;
       throw this.fail('write', key, err);
     } finally {
-      await rm(tmp, { force: true });
+      // After a rename there is nothing left to remove; after a failure, do not let cleanup
+      // trouble (e.g. ENOTDIR when the parent was never created) hide the real error.
+      await rm(tmp, { force: true }).catch(() => {});
     }
   }
 

@@ -72,8 +72,10 @@ function keepTrailingSlash(original: string, path: string): string {
 
 const fileStore = new FileStore();
 const s3Stores = new Map<string, S3Store>();
-// Explicit credential objects cannot be part of a string cache key; key by identity instead.
-const s3StoresByCredentials = new WeakMap<object, Map<string, S3Store>>();
+// Explicit credentials (objects or provider functions) join the cache key by identity,
+// never by content: secrets stay out of the key.
+const credentialIds = new WeakMap<object, number>();
+let nextCredentialId = 1;
 
 /**
  * Resolve a location to a store and key. S3 stores are cached per bucket and settings, so
@@ -84,16 +86,17 @@ export function resolveUri(uri: string, options: ResolveOptions = {}): Resolved 
   if (parsed.scheme === 'file') return { store: fileStore, key: parsed.path };
   const settings = s3SettingsFromEnv(options.env ?? process.env, options.s3);
   const { credentials, ...rest } = settings;
-  const cacheKey = JSON.stringify([parsed.bucket, Object.entries(rest).sort(([a], [b]) => (a < b ? -1 : 1))]);
-  let cache = s3Stores;
+  let credentialId = 0;
   if (credentials !== undefined) {
-    cache = s3StoresByCredentials.get(credentials) ?? new Map();
-    s3StoresByCredentials.set(credentials, cache);
+    credentialId = credentialIds.get(credentials) ?? nextCredentialId++;
+    credentialIds.set(credentials, credentialId);
   }
-  let store = cache.get(cacheKey);
+  const fields = Object.entries(rest).sort(([a], [b]) => (a < b ? -1 : 1));
+  const cacheKey = JSON.stringify([parsed.bucket, credentialId, fields]);
+  let store = s3Stores.get(cacheKey);
   if (!store) {
     store = new S3Store({ ...settings, bucket: parsed.bucket });
-    cache.set(cacheKey, store);
+    s3Stores.set(cacheKey, store);
   }
   return { store, key: parsed.key };
 }
@@ -102,7 +105,6 @@ export function resolveUri(uri: string, options: ResolveOptions = {}): Resolved 
 export function closeCachedStores(): void {
   for (const store of s3Stores.values()) store.close();
   s3Stores.clear();
-  // WeakMap entries cannot be enumerated; they go away with their credentials objects.
 }
 
 /**

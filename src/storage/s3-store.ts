@@ -247,7 +247,7 @@ export class S3Store implements ObjectStore {
       );
       await rename(tmp, target);
     } finally {
-      await rm(tmp, { force: true });
+      await rm(tmp, { force: true }).catch(() => {});
     }
   }
 

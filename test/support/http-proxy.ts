@@ -20,11 +20,13 @@ export interface RecordedRequest {
 /**
  * `forward` to the target; `reset` the connection before answering; `cut` the response
  * after its headers and first few bytes (a connection dying mid-body); or answer with this
- * HTTP status and an S3 error body (503 → SlowDown, 412 → PreconditionFailed).
+ * HTTP status and an S3 error body (503 → ServiceUnavailable, 412 → PreconditionFailed).
+ * 503 is sent as ServiceUnavailable rather than S3's usual SlowDown: the SDK backs off 5x
+ * longer on throttling codes, which would only slow the tests down.
  */
 export type Fate = 'forward' | 'reset' | 'cut' | number;
 
-const ERROR_CODES: Record<number, string> = { 503: 'SlowDown', 412: 'PreconditionFailed', 500: 'InternalError' };
+const ERROR_CODES: Record<number, string> = { 503: 'ServiceUnavailable', 412: 'PreconditionFailed', 500: 'InternalError' };
 
 /** A running proxy. */
 export interface HttpProxy {
