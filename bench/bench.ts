@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { allWorkloads, selectWorkloads, type Sample } from './catalog.js';
 import { prepareData } from './data.js';
+import { NOISY_CORES } from './cpu-load.js';
 import { compareScores, type ScoreCheck } from './duckdb-peer.js';
 import { environment } from './environment.js';
 import { HELP, parseOptions } from './options.js';
@@ -46,7 +47,8 @@ async function main(argv: string[]): Promise<number> {
         const s = await w.run(data);
         samples.push(s);
         const basisMs = w.basis === 'process' ? s.wallMs : s.workMs;
-        log(`bench: ${w.name}${options.repeat > 1 ? ` #${k + 1}` : ''}: ${rate(s.rows / (basisMs / 1000))} rows/s, wall ${(s.wallMs / 1000).toFixed(2)} s, peak RSS ${(s.maxRssKB / 1024).toFixed(0)} MB`);
+        log(`bench: ${w.name}${options.repeat > 1 ? ` #${k + 1}` : ''}: ${rate(s.rows / (basisMs / 1000))} rows/s, wall ${(s.wallMs / 1000).toFixed(2)} s, peak RSS ${(s.maxRssKB / 1024).toFixed(0)} MB` +
+            (s.backgroundCores !== null && s.backgroundCores > NOISY_CORES ? `, NOISY: other processes used ${s.backgroundCores.toFixed(2)} cores` : ''));
       } catch (err) {
         error = (err as Error).message;
         log(`bench: ${w.name}: ERROR ${error}`);

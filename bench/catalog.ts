@@ -21,6 +21,8 @@ export interface Sample {
   workMs: number;
   maxRssKB: number;
   cpuMs: number | null;
+  /** Average cores other processes kept busy during the sample (null if unknown). */
+  backgroundCores: number | null;
   extra: Record<string, unknown>;
 }
 
@@ -39,7 +41,7 @@ const script = (name: string) => fileURLToPath(new URL(`./workloads/${name}.js`,
 
 function measured(run: ChildRun, rows: number, workMs: number, extra: Record<string, unknown>): Sample {
   if (run.maxRssKB === null) throw new Error(`child left no resource report (exit ${run.code ?? run.signal}): ${tail(run.stderr)}`);
-  return { rows, wallMs: run.wallMs, workMs, maxRssKB: run.maxRssKB, cpuMs: run.cpuMs, extra };
+  return { rows, wallMs: run.wallMs, workMs, maxRssKB: run.maxRssKB, cpuMs: run.cpuMs, backgroundCores: run.backgroundCores, extra };
 }
 
 function expectRows(name: string, got: number, want: number): void {

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { backgroundCores, busyCpuMs } from './cpu-load.js';
 
 export interface ChildRun {
   code: number | null;
@@ -18,6 +19,8 @@ export interface ChildRun {
   maxRssKB: number | null;
   /** CPU time of the child (user + system), ms; null like maxRssKB. */
   cpuMs: number | null;
+  /** Average cores other processes kept busy meanwhile (see cpu-load.ts); null if unknown. */
+  backgroundCores: number | null;
   stdout: string;
   stderr: string;
 }
@@ -28,6 +31,7 @@ const PROBE = new URL('./probe.js', import.meta.url).href;
 export function runChild(args: readonly string[], cwd: string): Promise<ChildRun> {
   const probeFile = join(tmpdir(), `batchscore-bench-${randomUUID()}.json`);
   return new Promise((resolve, reject) => {
+    const busyBefore = busyCpuMs();
     const started = performance.now();
     let exitedAt = 0;
     const child = spawn(process.execPath, ['--import', PROBE, ...args], {
@@ -40,8 +44,10 @@ export function runChild(args: readonly string[], cwd: string): Promise<ChildRun
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', reject);
+    let busyAfter: number | null = null;
     child.on('exit', () => {
       exitedAt = performance.now();
+      busyAfter = busyCpuMs();
     });
     child.on('close', (code, signal) => {
       let maxRssKB: number | null = null;
@@ -54,12 +60,14 @@ export function runChild(args: readonly string[], cwd: string): Promise<ChildRun
         // No probe file: the child was killed or aborted before its exit handlers ran.
       }
       rmSync(probeFile, { force: true });
+      const wallMs = (exitedAt || performance.now()) - started;
       resolve({
         code,
         signal,
-        wallMs: (exitedAt || performance.now()) - started,
+        wallMs,
         maxRssKB,
         cpuMs,
+        backgroundCores: backgroundCores(busyBefore, busyAfter ?? busyCpuMs(), cpuMs, wallMs),
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
       });

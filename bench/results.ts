@@ -15,6 +15,8 @@ export interface WorkloadResult {
   workSeconds: number | null;
   peakRssMB: number | null;
   cpuSeconds: number | null;
+  /** Most cores other processes kept busy during any sample (see cpu-load.ts). */
+  backgroundCores: number | null;
   samples: Sample[];
   error: string | null;
 }
@@ -32,6 +34,7 @@ export function summarize(w: Workload, samples: Sample[], error: string | null):
   const workMs = median(samples.map((s) => s.workMs));
   const rows = ok ? samples[0]!.rows : null;
   const cpu = samples.map((s) => s.cpuMs).filter((x): x is number => x !== null);
+  const background = samples.map((s) => s.backgroundCores).filter((x): x is number => x !== null);
   return {
     name: w.name,
     group: w.group,
@@ -45,6 +48,7 @@ export function summarize(w: Workload, samples: Sample[], error: string | null):
     workSeconds: ok ? workMs / 1000 : null,
     peakRssMB: ok ? median(samples.map((s) => s.maxRssKB)) / 1024 : null,
     cpuSeconds: cpu.length ? median(cpu) / 1000 : null,
+    backgroundCores: background.length ? Math.max(...background) : null,
     samples,
     error,
   };

@@ -1,4 +1,5 @@
 /** Formatting the report: the console table and README-ready markdown. */
+import { NOISY_CORES } from './cpu-load.js';
 import type { ScoreCheck } from './duckdb-peer.js';
 import type { Ratio } from './ratios.js';
 import type { WorkloadResult } from './results.js';
@@ -66,6 +67,15 @@ function targetLines(report: Report): string[] {
   });
 }
 
+function noiseLines(report: Report): string[] {
+  const noisy = report.results.filter((r) => r.backgroundCores !== null && r.backgroundCores > NOISY_CORES);
+  if (noisy.length === 0) return [];
+  return [
+    `NOISY: other processes kept cores busy during ${noisy.map((r) => `${r.name} (${r.backgroundCores!.toFixed(2)} cores)`).join(', ')}: ` +
+      'those figures are not comparable; rerun on a quiet machine.',
+  ];
+}
+
 function checkLine(report: Report): string {
   if (!report.check) return 'n/a   correctness check skipped (needs e2e-logistic and duckdb-sql in the same run)';
   return `${report.check.pass ? 'PASS' : 'FAIL'}  ${report.check.message}`;
@@ -92,6 +102,7 @@ export function renderText(report: Report): string {
     ...targetLines(report).map((l) => `  ${l}`),
     `  ${checkLine(report)}`,
     ...(errors.length ? ['', ...errors] : []),
+    ...(noiseLines(report).length ? ['', ...noiseLines(report)] : []),
   ].join('\n');
 }
 
@@ -119,6 +130,7 @@ export function renderMarkdown(report: Report): string {
     '',
     ...targetLines(report).map((l) => `- ${l}`),
     `- ${checkLine(report)}`,
+    ...noiseLines(report).map((l) => `- ${l}`),
     '',
     '**Workloads**',
     '',

@@ -86,6 +86,8 @@ if (isMainThread) {
     // Each worker: prepare, report ready, wait for "go", run its share, report its time.
     const shares = Array.from({ length: threads }, (_, i) => Math.floor(rows / threads) + (i < rows % threads ? 1 : 0));
     const workers = shares.map((share, i) => new Worker(new URL(import.meta.url), { workerData: { modelPath, batch, rows: share, seed: i + 1 } }));
+    // Exit promises first: a worker may exit before the main thread gets around to waiting.
+    const exited = workers.map((w) => new Promise((r) => w.once('exit', r)));
     const settle = (event: 'ready' | 'done') =>
       Promise.all(
         workers.map(
@@ -110,7 +112,7 @@ if (isMainThread) {
     const perThreadMs = await done;
     const workMs = performance.now() - t0;
     // Workers release their sessions and exit by themselves: never terminate one mid-run.
-    await Promise.all(workers.map((w) => new Promise((r) => w.once('exit', r))));
+    await Promise.all(exited);
     printResult({ rows, workMs, threads, batch, perThreadMs });
   }
 } else {

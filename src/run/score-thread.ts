@@ -5,17 +5,17 @@
  * the main thread it would block queue lock renewal. The pool replaces a crashed thread.
  */
 import { createHash } from 'node:crypto';
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import { loadModel } from '../model/load-model.js';
 import { openParquet } from '../parquet/parquet-reader.js';
 import { encodeParquet } from '../parquet/parquet-writer.js';
 import { bindFeatures, type FeatureBinding, type InputSignature } from '../scoring/binding.js';
 import { fillPolicy } from '../scoring/feature-matrix.js';
-import type { OutputTensor } from '../scoring/predictions.js';
 import { openRangeBlob } from '../storage/range-blob.js';
 import { resolveUri } from '../storage/resolve.js';
 import { PERMANENT_ERRORS, type FileResult, type FileTask } from './file-task.js';
-import { scoreFile, type InferFn } from './score-file.js';
+import { scoreFile } from './score-file.js';
+import { sessionInfer } from './session-infer.js';
 import { serveThread } from './serve-thread.js';
 import { faultPoint } from './fault-point.js';
 
@@ -54,11 +54,7 @@ async function scoreTask(task: FileTask): Promise<FileResult> {
     binding = bindFeatures(m.inputs, task.features ?? undefined);
     m.bindings.set(bindingKey, binding);
   }
-  const infer: InferFn = async (feeds) => {
-    const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [name, f] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(f.type, f.data, f.dims);
-    return (await m.session.run(ortFeeds, m.outputNames)) as unknown as Record<string, OutputTensor>;
-  };
+  const infer = sessionInfer(m.session, m.outputNames);
   const { store, key } = resolveUri(task.input.uri);
   const blob = await openRangeBlob(store, key, { size: task.input.size });
   let scored;

@@ -547,9 +547,11 @@ describe('batchscore inspect (child process)', () => {
     const failed = checkEntries(files, inspect(files));
     // Nearly every file is readable; a few exotic ones may be refused with a clear message.
     assert.ok(failed.length <= 3, `unreadable: ${failed.map((f) => f.error).join('\n')}`);
-    const nation = inspect([join(DATA, 'alltypes_plain.parquet')]);
-    assert.equal(nation.status, 0);
-    assert.equal(nation.entries[0]!.rows, 8);
+    const one = [join(DATA, 'alltypes_plain.parquet')];
+    const plain = inspect(one);
+    assert.deepEqual(checkEntries(one, plain), [], plain.stderr);
+    assert.equal(plain.status, 0, plain.stderr);
+    assert.equal(plain.entries[0]!.rows, 8);
   });
 
   test('bad_data, truncated and empty files: clear errors, exit 1, no crash', async () => {

@@ -125,7 +125,7 @@ describe('resolveUri', () => {
     assert.notEqual(resolveUri(`s3://other-bucket/x`, { env, s3 }).store, store);
     const otherCredentials = { ...S3RVER_CREDENTIALS };
     assert.notEqual(resolveUri(`s3://${bucket}/other`, { env, s3: { credentials: otherCredentials } }).store, store);
-    assert.throws(() => resolveUri('s3://b/x', { env: { BATCHSCORE_S3_CONDITIONAL_WRITES: 'nope' } }), /got "nope"/);
+    assert.throws(() => resolveUri('s3://bkt/x', { env: { BATCHSCORE_S3_CONDITIONAL_WRITES: 'nope' } }), /got "nope"/);
   });
 });
 
