@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { allWorkloads, selectWorkloads, type Sample } from './catalog.js';
 import { prepareData } from './data.js';
-import { NOISY_CORES } from './cpu-load.js';
+import { NOISY_CORES, waitQuiet } from './cpu-load.js';
 import { compareScores, type ScoreCheck } from './duckdb-peer.js';
 import { environment } from './environment.js';
 import { HELP, parseOptions } from './options.js';
@@ -43,6 +43,10 @@ async function main(argv: string[]): Promise<number> {
     const samples: Sample[] = [];
     let error: string | null = null;
     for (let k = 0; k < options.repeat && !error; k++) {
+      if (options.settle > 0) {
+        const busy = await waitQuiet(options.settle);
+        if (busy !== null && busy > NOISY_CORES) log(`bench: machine still busy (${busy.toFixed(2)} cores) after waiting ${options.settle} s; measuring anyway`);
+      }
       try {
         const s = await w.run(data);
         samples.push(s);

@@ -27,3 +27,19 @@ export function backgroundCores(busyBefore: number | null, busyAfter: number | n
 
 /** Above this many cores of other work on average, a sample is flagged as noisy. */
 export const NOISY_CORES = 0.25;
+
+/**
+ * Wait until the machine looks quiet (busy cores over the last second ≤ NOISY_CORES), for
+ * at most `maxSeconds`. Returns the busy cores of the last second measured (null if
+ * unknown). The driver itself is idle meanwhile, so all measured load is someone else's.
+ */
+export async function waitQuiet(maxSeconds: number): Promise<number | null> {
+  const deadline = performance.now() + maxSeconds * 1000;
+  for (;;) {
+    const before = busyCpuMs();
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, 1000));
+    const cores = backgroundCores(before, busyCpuMs(), 0, performance.now() - t0);
+    if (cores === null || cores <= NOISY_CORES || performance.now() >= deadline) return cores;
+  }
+}

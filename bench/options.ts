@@ -14,6 +14,9 @@ Options:
   --json FILE       also write the full report as JSON
   --markdown FILE   also write README-ready markdown
   --dir PATH        bench data directory (default .bench, under the project root)
+  --settle S        before each measurement, wait up to S seconds for other processes
+                    to leave the CPUs idle (default 0: do not wait; rows measured while
+                    the machine was busy are flagged NOISY either way)
   -h, --help        show this help
 
 Exit code 1 if a workload fails, a target is missed or DuckDB and the pipeline disagree.`;
@@ -25,6 +28,7 @@ export interface BenchOptions {
   json: string | null;
   markdown: string | null;
   dir: string;
+  settle: number;
   help: boolean;
 }
 
@@ -44,6 +48,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       json: { type: 'string' },
       markdown: { type: 'string' },
       dir: { type: 'string', default: '.bench' },
+      settle: { type: 'string', default: '0' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -56,6 +61,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     json: values.json ?? null,
     markdown: values.markdown ?? null,
     dir: values.dir,
+    settle: values.settle === '0' ? 0 : positiveInt(values.settle, '--settle', 3600),
     help: values.help,
   };
 }

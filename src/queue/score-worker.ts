@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { resolveUri } from '../storage/resolve.js';
-import type { FileResult, FileTask } from '../run/file-task.js';
+import { taskError, type FileResult, type FileTask } from '../run/file-task.js';
 import { faultPoint } from '../run/fault-point.js';
 import { finalizeRun, type FileOutcome } from '../run/finalize.js';
 import type { ErrorRecord } from '../run/manifest.js';
@@ -75,9 +75,11 @@ export function startScoreWorker(redis: Redis, config: QueueConfig, options: Sco
     // A fresh attempt id per execution: a retry or a zombie never touches another attempt's file.
     const attempt = `a${job.attemptsMade}-${randomUUID().slice(0, 8)}`;
     let result: FileResult;
+    const task = fileTask(plan, partition, i, attempt);
     try {
-      result = await pool.run(fileTask(plan, partition, i, attempt));
-    } catch (err) {
+      result = await pool.run(task);
+    } catch (caught) {
+      const err = taskError(caught, task);
       const e = err instanceof Error ? err : new Error(String(err));
       const permanent = err instanceof ThreadTaskError ? err.permanent : e.name === 'ThreadCrashError';
       log(permanent ? 'error' : 'warn', e.message, { runId, job: job.id, attempt: job.attemptsMade + 1, permanent });

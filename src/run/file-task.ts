@@ -42,3 +42,16 @@ export const PERMANENT_ERRORS: ReadonlySet<string> = new Set([
   'NotFoundError',
   'ThreadCrashError',
 ]);
+
+/**
+ * A thread that died took its error with it (a WASM panic in the Parquet decoder cannot be
+ * caught inside the thread): name the file here, where the task is known.
+ */
+export function taskError(err: unknown, task: FileTask): unknown {
+  if (err instanceof Error && err.name === 'ThreadCrashError') {
+    const e = new Error(`parquet: ${task.input.uri}: decoder crashed (corrupt or unsupported file): ${err.message}`);
+    e.name = 'ThreadCrashError';
+    return Object.assign(e, { permanent: true });
+  }
+  return err;
+}

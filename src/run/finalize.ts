@@ -90,7 +90,8 @@ export async function finalizeRun(plan: RunPlan, outcomes: readonly (readonly Fi
     const rows = files.reduce((n, f) => n + (f.input.rows ?? 0), 0);
     let error: ErrorRecord | null = files.find((f) => f.error)?.error ?? null;
     if (!error && rows === 0) {
-      error = { name: 'EmptyPartitionError', message: `data: partition ${partition.dir || '(root)'} of ${plan.spec.input.uri} has no rows`, permanent: true };
+      const names = files.map((f) => f.input.uri).join(', ');
+      error = { name: 'EmptyPartitionError', message: `data: partition ${partition.dir || '(root)'} of ${plan.spec.input.uri} has no rows (files: ${names})`, permanent: true };
     }
     let success: string | null = null;
     let superseded = false;

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { JobSpec } from '../spec/job-spec.js';
-import type { FileResult, FileTask } from './file-task.js';
+import { taskError, type FileResult, type FileTask } from './file-task.js';
 import { failedManifest, finalizeRun, writeManifest, type FileOutcome } from './finalize.js';
 import type { ErrorRecord, FileRecord, PartitionRecord, RunManifest } from './manifest.js';
 import type { PartitionSelection } from './plan.js';
@@ -82,7 +82,7 @@ export async function runJob(spec: JobSpec, options: RunJobOptions = {}): Promis
               rowsDone += result.rows;
               outcome = { ok: true, result };
             } catch (err) {
-              outcome = { ok: false, error: errorRecord(err) };
+              outcome = { ok: false, error: errorRecord(taskError(err, task)) };
             }
             filesDone++;
             if (options.onFile) {

@@ -11,7 +11,7 @@ import { joinKey, resolveUri } from '../storage/resolve.js';
 import { ModelError, messageOf } from '../model/errors.js';
 import { readSignature, type ModelSignature } from '../model/signature.js';
 import { stripZipMap } from '../model/zipmap.js';
-import { bindFeatures } from '../scoring/binding.js';
+import { bindFeatures, BindingError } from '../scoring/binding.js';
 import { stagingPrefix } from './commit.js';
 import type { FileTask } from './file-task.js';
 import type { ModelRecord } from './manifest.js';
@@ -44,7 +44,12 @@ export async function resolveModel(spec: JobSpec): Promise<ModelRecord> {
   } catch (err) {
     throw new ModelError('invalid-model', `model: cannot load ${spec.model.uri}: ${messageOf(err).replace(/^model: /, '')}`);
   }
-  bindFeatures(signature.inputs, spec.features);
+  try {
+    bindFeatures(signature.inputs, spec.features);
+  } catch (err) {
+    if (err instanceof BindingError) throw new BindingError(`${spec.model.uri}: ${err.message.replace(/^model binding: /, '')}`);
+    throw err;
+  }
   const summary = (t: { name: string; elemType: string; shape: readonly (number | string | null)[] }) => ({ name: t.name, elemType: t.elemType, shape: [...t.shape] });
   return {
     uri: store.uri(key),

@@ -211,6 +211,14 @@ test('an unpartitioned dataset is one partition with a null value and an empty d
   ]);
 });
 
+test('a dataset at the root of its store (root key "") plans every file', () => {
+  // `s3://bucket` and `s3://bucket/` resolve to the key ''; '' is a prefix of every key.
+  const listed = [obj('dt=2026-11-01/part-0.parquet', ''), obj('dt=2026-11-02/part-0.parquet', '')].map((o) => ({ ...o, key: o.key.replace(/^\//, '') }));
+  assert.deepEqual(listed.map((o) => o.key), ['dt=2026-11-01/part-0.parquet', 'dt=2026-11-02/part-0.parquet']);
+  const plan = planPartitions(listed, '', 'dt', ALL);
+  assert.deepEqual(plan.map((p) => p.value), ['2026-11-01', '2026-11-02']);
+});
+
 test('an empty listing plans no partitions', () => {
   assert.deepEqual(planPartitions([], ROOT, 'dt', ALL), []);
   assert.deepEqual(planPartitions([], ROOT, undefined, ALL), []);

@@ -1,0 +1,385 @@
+/**
+ * Exactly-once visible output under at-least-once execution, with real failures: worker
+ * processes SIGKILLed at failpoints, a zombie worker (SIGSTOP past its lock, SIGCONT after
+ * the job was re-run elsewhere), Redis killed and restarted mid-run, an S3 endpoint that
+ * answers 503 or resets connections, and a corrupt input (a permanent error). After every
+ * run DuckDB reads the published output (globbing the folder, and following the
+ * `_SUCCESS.json` markers): each input id exactly once, with the scores of a clean baseline
+ * run, and a complete manifest.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Job, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { createRedis, type QueueConfig } from '../../src/queue/connection.js';
+import { fileJobId, submitRun, type SubmitOptions } from '../../src/queue/submit-run.js';
+import type { SuccessMarker } from '../../src/run/commit.js';
+import type { RunManifest } from '../../src/run/manifest.js';
+import { runJob } from '../../src/run/run-job.js';
+import type { JobSpec } from '../../src/spec/job-spec.js';
+import { closeCachedStores } from '../../src/storage/resolve.js';
+import { demoModels, demoSpec, writeDemoDataset } from '../support/dataset.js';
+import { startHttpProxy, type HttpProxy } from '../support/http-proxy.js';
+import {
+  downloadPrefix, exitOf, listFiles, manifestRows, obliterateQueue, publishedRows, queueConfig, randomQueueName, s3Env,
+  startWorker, uploadDir, waitForManifest, waitUntil, workerEnv, type CliProcess,
+} from '../support/queue-harness.js';
+import { redisUrlForTests } from '../support/redis.js';
+import { startRedisServer, type RedisServer } from '../support/redis-server.js';
+import { startS3rver, s3StoreFor, S3RVER_CREDENTIALS, type S3rverHandle } from '../support/s3rver.js';
+import { tmpDir, type TmpDir } from '../support/tmp.js';
+
+const DATES = ['2026-11-01', '2026-11-02', '2026-11-03', '2026-11-04'];
+const ROWS = 2000;
+const TOTAL = DATES.length * ROWS;
+const ALL = { kind: 'all' } as const;
+/** Fast job retries: the tests wait for backoff, production keeps the 1 s default. */
+const SUBMIT: Omit<SubmitOptions, 'selection'> = { backoffMs: 200 };
+
+let dir: TmpDir;
+let input: string;
+let modelPath: string;
+let redisUrl: string;
+let redis: Redis;
+/** id → probability of a clean in-process run: what every faulty run must publish. */
+let baseline: Map<bigint, number>;
+
+/** A queue of its own, its workers, and cleanup. */
+class Scenario {
+  readonly config: QueueConfig;
+  readonly workers: CliProcess[] = [];
+  readonly out: string;
+  spec: JobSpec;
+  constructor(readonly name: string, url = redisUrl, specOverrides: Record<string, unknown> = {}) {
+    this.config = queueConfig(url, randomQueueName(name));
+    this.out = join(dir.path, `out-${name}`);
+    this.spec = demoSpec(input, modelPath, this.out, specOverrides);
+  }
+  env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+    return workerEnv(this.config.redisUrl, this.config.queueName, extra);
+  }
+  async worker(extra: NodeJS.ProcessEnv = {}): Promise<CliProcess> {
+    const w = await startWorker(this.env(extra));
+    this.workers.push(w);
+    return w;
+  }
+  logs(): string {
+    return this.workers.map((w) => `--- worker ${w.pid}\n${w.output()}`).join('\n');
+  }
+  async close(client: Redis = redis): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.stop()));
+    await obliterateQueue(client, this.config);
+  }
+}
+
+/**
+ * What every run here must end with: a succeeded manifest naming every file, each input id
+ * published exactly once with the baseline's score (globbing the folder, and reading just
+ * the files the `_SUCCESS.json` markers list), and no staging left.
+ */
+async function assertExactlyOnce(out: string, manifest: RunManifest, dates: readonly string[] = DATES): Promise<void> {
+  assert.equal(manifest.status, 'succeeded', JSON.stringify(manifest.errors));
+  assert.deepEqual(manifest.errors, []);
+  assert.deepEqual(manifest.partitions.map((p) => p.dir), dates.map((d) => `dt=${d}`));
+  assert.equal(manifest.totals.rows, dates.length * ROWS);
+  for (const p of manifest.partitions) {
+    assert.equal(p.status, 'succeeded');
+    assert.equal(p.files.length, 1);
+    assert.equal(p.files[0]!.error, null);
+    assert.equal(p.files[0]!.output?.rows, ROWS);
+    assert.equal(p.files[0]!.output?.uri, new URL(`file://${join(out, p.dir, 'part-0.parquet')}`).href);
+  }
+  const expectedIds = dates.flatMap((d) => {
+    const i = DATES.indexOf(d);
+    return Array.from({ length: ROWS }, (_, k) => BigInt(i * ROWS + k));
+  });
+  // A reader globbing the folder.
+  const globbed = await publishedRows(out);
+  assert.equal(globbed.length, expectedIds.length, 'rows seen by a globbing reader (0 lost, 0 duplicated)');
+  assert.deepEqual(globbed.map((r) => r.id), expectedIds, 'each input id exactly once');
+  for (const r of globbed) assert.equal(r.probability, baseline.get(r.id), `score of id ${r.id}`);
+  // A reader following the success markers.
+  const listed: string[] = [];
+  for (const d of dates) {
+    const marker = JSON.parse(await readFile(join(out, `dt=${d}`, '_SUCCESS.json'), 'utf8')) as SuccessMarker;
+    assert.equal(marker.runId, manifest.runId);
+    assert.equal(marker.rows, ROWS);
+    listed.push(...marker.files.map((f) => join(out, `dt=${d}`, f.name)));
+  }
+  const followed = await manifestRows(listed);
+  assert.deepEqual(followed.map((r) => r.id), expectedIds);
+  // Nothing but the published files, the markers and the manifest.
+  const files = (await listFiles(out)).map((f) => f.slice(out.length + 1));
+  assert.deepEqual(files.filter((f) => f.startsWith('_staging/')), [], 'no staging left behind');
+  assert.ok(files.includes(`_runs/${manifest.runId}.json`));
+}
+
+before(async () => {
+  dir = await tmpDir('batchscore-faults-');
+  input = join(dir.path, 'input');
+  await writeDemoDataset(input, DATES, ROWS);
+  modelPath = join(dir.path, 'logistic.onnx');
+  await writeFile(modelPath, demoModels().logistic.bytes);
+  redisUrl = await redisUrlForTests();
+  redis = createRedis(redisUrl);
+  const out = join(dir.path, 'out-baseline');
+  const { manifest } = await runJob(demoSpec(input, modelPath, out), { threads: 1 });
+  assert.equal(manifest.status, 'succeeded');
+  baseline = new Map((await publishedRows(out)).map((r) => [r.id, r.probability]));
+  assert.equal(baseline.size, TOTAL);
+});
+
+after(async () => {
+  await redis.quit();
+  closeCachedStores();
+  await dir.cleanup();
+});
+
+describe('a worker SIGKILLed in the middle of a run', () => {
+  // read: after the first row group; score: after the first batch; upload: before the staged
+  // write; after-upload: staged file written, job not completed; commit: finalize has copied
+  // the first file of the first partition (its old _SUCCESS.json already deleted).
+  for (const point of ['read', 'score', 'upload', 'after-upload', 'commit']) {
+    test(`at "${point}": another worker re-runs the job, output exactly once`, async () => {
+      const s = new Scenario(`kill-${point}`);
+      const onceFile = join(dir.path, `fault-${point}.fired`);
+      try {
+        const faulty = await s.worker({ BATCHSCORE_FAULT_POINT: point, BATCHSCORE_FAULT_ONCE_FILE: onceFile });
+        const run = await submitRun(s.spec, redis, s.config, { selection: ALL, ...SUBMIT });
+        const exit = await exitOf(faulty);
+        assert.equal(exit.signal, 'SIGKILL', `the failpoint killed the worker: ${faulty.output()}`);
+        assert.ok(existsSync(onceFile));
+        // Nothing is published for the run yet: no manifest (and for `commit`, the first
+        // partition is mid-publish: its files copied, its _SUCCESS.json not yet written).
+        assert.ok(!existsSync(join(s.out, '_runs', `${run.runId}.json`)));
+        if (point === 'commit') {
+          assert.ok(existsSync(join(s.out, `dt=${DATES[0]}`, 'part-0.parquet')));
+          assert.ok(!existsSync(join(s.out, `dt=${DATES[0]}`, '_SUCCESS.json')));
+        }
+        await s.worker();
+        const status = await waitForManifest(redis, s.config, run.runId, 45_000, () => s.logs());
+        await assertExactlyOnce(s.out, status.manifest!);
+        assert.equal(status.record.status, 'succeeded');
+        assert.equal(status.record.filesFailed, 0);
+      } finally {
+        await s.close();
+      }
+    });
+  }
+});
+
+describe('the same file job executed twice at once (zombie worker)', () => {
+  test('a worker frozen past its lock and resumed after the job was re-run elsewhere adds no rows', async () => {
+    const s = new Scenario('zombie');
+    const queue = new Queue(s.config.queueName, { connection: redis });
+    try {
+      const zombie = await s.worker();
+      const run = await submitRun(s.spec, redis, s.config, { selection: ALL, ...SUBMIT });
+      // Freeze the worker while it holds a file job (its first job: the thread is still starting).
+      const active = await waitUntil(async () => (await queue.getActive())[0], 'an active job', 20_000, 2);
+      zombie.signal('SIGSTOP');
+      assert.equal(active.name, 'file');
+      const jobId = active.id!;
+      await s.worker();
+      // The healthy worker finds the job stalled (lock expired) and runs it to completion.
+      await waitUntil(async () => (await queue.getJobState(jobId)) === 'completed', `job ${jobId} completed by the healthy worker`, 30_000, 50);
+      const status = await waitForManifest(redis, s.config, run.runId, 30_000, () => s.logs());
+      // Now the zombie wakes up and finishes its copy of the job: it scores the file into its
+      // own attempt-scoped staging key and cannot complete the job (it lost the lock).
+      zombie.signal('SIGCONT');
+      await zombie.waitFor(/Missing lock|lock|stalled/i, 20_000);
+      const job = await Job.fromId(queue, jobId);
+      assert.ok((job?.stalledCounter ?? 0) >= 1, 'the job was taken from the frozen worker');
+      assert.equal(job?.attemptsMade, 0, 'stalls are not failures');
+      await assertExactlyOnce(s.out, status.manifest!);
+      // The manifest on disk is still the one the finalizer wrote.
+      const onDisk = JSON.parse(await readFile(join(s.out, '_runs', `${run.runId}.json`), 'utf8')) as RunManifest;
+      assert.equal(onDisk.status, 'succeeded');
+      // A late zombie write can only land under _staging/ (never in a partition folder); the
+      // next run's finalize sweeps the staging of finished runs.
+      const late = (await listFiles(join(s.out, '_staging'))).length;
+      const next = await submitRun(s.spec, redis, s.config, { selection: ALL, ...SUBMIT });
+      const second = await waitForManifest(redis, s.config, next.runId, 30_000, () => s.logs());
+      await assertExactlyOnce(s.out, second.manifest!);
+      assert.ok(late <= 1, `at most the zombie's one staged file was left (${late})`);
+    } finally {
+      await queue.close();
+      await s.close();
+    }
+  });
+});
+
+describe('Redis killed and restarted mid-run', () => {
+  test('with an append-only file, the run resumes after the restart and publishes exactly once', async () => {
+    const server: RedisServer = await startRedisServer({ aof: true });
+    const client = createRedis(server.url);
+    const s = new Scenario('redis-restart', server.url);
+    try {
+      await Promise.all([s.worker(), s.worker()]);
+      const run = await submitRun(s.spec, client, s.config, { selection: ALL, ...SUBMIT });
+      const registryKey = `${s.config.prefix}:${s.config.queueName}:bs:run:${run.runId}`;
+      // Kill as soon as one file is done: the run is between files.
+      await waitUntil(async () => Number(await client.hget(registryKey, 'filesDone')) >= 1, 'a file done', 30_000, 2);
+      await server.kill('SIGKILL');
+      const manifestAtKill = existsSync(join(s.out, '_runs', `${run.runId}.json`));
+      await sleep(1500);
+      await server.start();
+      assert.equal(manifestAtKill, false, 'Redis was killed before the run finished');
+      const status = await waitForManifest(client, s.config, run.runId, 45_000, () => s.logs());
+      await assertExactlyOnce(s.out, status.manifest!);
+      assert.equal(status.record.filesDone, DATES.length);
+      // The workers rode out the outage: both are still running.
+      for (const w of s.workers) assert.equal(w.child.exitCode, null, w.output());
+    } finally {
+      await s.close(client);
+      await client.quit();
+      await server.stop();
+    }
+  });
+});
+
+describe('S3 endpoint failures (fault-injecting proxy in front of s3rver)', () => {
+  let s3: S3rverHandle;
+  let proxy: HttpProxy;
+  let bucket: string;
+  const saved = { ...process.env };
+  before(async () => {
+    s3 = await startS3rver();
+    proxy = await startHttpProxy(s3.endpoint);
+    bucket = await s3.bucket();
+    const store = s3StoreFor(s3.endpoint, bucket);
+    await uploadDir(store, input, 'features');
+    await store.put('models/logistic.onnx', demoModels().logistic.bytes);
+    store.close();
+    // This process (the submitter) talks to s3rver directly; the workers go through the proxy.
+    Object.assign(process.env, s3Env(s3.endpoint, S3RVER_CREDENTIALS));
+  });
+  after(async () => {
+    process.env = saved;
+    closeCachedStores();
+    await proxy.stop();
+    await s3.stop();
+  });
+
+  async function s3Run(name: string, decide: HttpProxy['decide']): Promise<{ manifest: RunManifest; local: string; runId: string; s: Scenario; queue: Queue }> {
+    const s = new Scenario(name);
+    const prefix = `scores-${name}`;
+    s.spec = demoSpec(`s3://${bucket}/features`, `s3://${bucket}/models/logistic.onnx`, `s3://${bucket}/${prefix}`);
+    proxy.requests.length = 0;
+    proxy.decide = decide;
+    const env = s3Env(proxy.endpoint, S3RVER_CREDENTIALS);
+    await Promise.all([s.worker(env), s.worker(env)]);
+    const run = await submitRun(s.spec, redis, s.config, { selection: ALL, ...SUBMIT });
+    const status = await waitForManifest(redis, s.config, run.runId, 60_000, () => s.logs());
+    proxy.decide = () => 'forward';
+    const local = join(dir.path, `s3-${name}`);
+    const store = s3StoreFor(s3.endpoint, bucket);
+    const keys = await downloadPrefix(store, `${prefix}/`, local);
+    store.close();
+    assert.deepEqual(keys.filter((k) => k.includes('_staging')), [], 'no staging left in the bucket');
+    const manifest = status.manifest!;
+    // Map the manifest's s3:// URIs onto the downloaded copy for assertExactlyOnce.
+    const localized = JSON.parse(JSON.stringify(manifest).replaceAll(`s3://${bucket}/${prefix}/`, `file://${local}/`)) as RunManifest;
+    return { manifest: localized, local, runId: run.runId, s, queue: new Queue(s.config.queueName, { connection: redis }) };
+  }
+
+  test('20% of requests answered 503 or reset: the run completes with exact output', async () => {
+    let seed = 0x9e3779b9;
+    const random = () => ((seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32);
+    const { manifest, local, s, queue } = await s3Run('flaky', () => {
+      const r = random();
+      return r < 0.1 ? 503 : r < 0.2 ? 'reset' : 'forward';
+    });
+    try {
+      await assertExactlyOnce(local, manifest);
+      const faults = proxy.requests.filter((r) => r.fate !== 'forward');
+      assert.ok(faults.filter((r) => r.fate === 503).length >= 3, `503s injected: ${faults.length} of ${proxy.requests.length}`);
+      assert.ok(faults.filter((r) => r.fate === 'reset').length >= 3, 'resets injected');
+    } finally {
+      await queue.close();
+      await s.close();
+    }
+  });
+
+  test('a transient outage longer than the SDK retries fails the job attempt; the queue retries it with backoff', async () => {
+    const target = `/${bucket}/features/dt=${DATES[2]}/part-0.parquet`;
+    let served = 0;
+    // The first 8 requests for one input file fail (the SDK makes 5 attempts per call).
+    const { manifest, local, runId, s, queue } = await s3Run('outage', (req) => {
+      if (!req.url.startsWith(target)) return 'forward';
+      return served++ < 8 ? 503 : 'forward';
+    });
+    try {
+      await assertExactlyOnce(local, manifest);
+      const job = await Job.fromId(queue, fileJobId(runId, 2, 0));
+      assert.ok(job);
+      assert.ok(job.attemptsMade >= 2, `retried (attemptsMade ${job.attemptsMade})`);
+      assert.equal(await job.getState(), 'completed');
+      for (const p of [0, 1, 3]) assert.equal((await Job.fromId(queue, fileJobId(runId, p, 0)))?.attemptsMade, 1, `file ${p} ran once`);
+      assert.ok(served >= 8);
+    } finally {
+      await queue.close();
+      await s.close();
+    }
+  });
+});
+
+describe('a permanent error', () => {
+  test('a corrupt input fails its partition at once (1 attempt, no retry); the others publish', async () => {
+    const corruptInput = join(dir.path, 'input-corrupt');
+    await writeDemoDataset(corruptInput, DATES, ROWS);
+    const bad = join(corruptInput, `dt=${DATES[2]}`, 'part-0.parquet');
+    const bytes = await readFile(bad);
+    // Keep the PAR1 magic at both ends; garble the footer and the data in between.
+    for (let i = 8; i < bytes.length - 8; i += 7) bytes[i] = (bytes[i]! * 31 + 17) & 0xff;
+    await writeFile(bad, bytes);
+    const good = DATES.filter((_, i) => i !== 2);
+
+    const strict = new Scenario('permanent-strict');
+    const tolerant = new Scenario('permanent-tolerant', redisUrl, { maxFailedPartitions: 1 });
+    for (const s of [strict, tolerant]) s.spec = { ...s.spec, input: { ...s.spec.input, uri: corruptInput } };
+    const queue = new Queue(strict.config.queueName, { connection: redis });
+    try {
+      await Promise.all([strict.worker(), tolerant.worker()]);
+      // Slow backoff: a retry would show up as attemptsMade > 1 and a long run.
+      const t0 = Date.now();
+      const run = await submitRun(strict.spec, redis, strict.config, { selection: ALL, backoffMs: 5000 });
+      const status = await waitForManifest(redis, strict.config, run.runId, 30_000, () => strict.logs());
+      assert.ok(Date.now() - t0 < 5000, 'no backoff was waited for');
+      const m = status.manifest!;
+      assert.equal(m.status, 'failed', 'maxFailedPartitions 0: one failed partition fails the run');
+      assert.equal(status.record.status, 'failed');
+      assert.equal(status.record.filesFailed, 1);
+      const failed = m.partitions.filter((p) => p.status === 'failed');
+      assert.deepEqual(failed.map((p) => p.dir), [`dt=${DATES[2]}`]);
+      assert.equal(failed[0]!.error?.permanent, true);
+      assert.match(failed[0]!.error?.name ?? '', /ParquetError|ThreadCrashError/);
+      assert.deepEqual(status.failedPartitions.map((f) => f.partition), [`dt=${DATES[2]}`]);
+      const job = await Job.fromId(queue, fileJobId(run.runId, 2, 0));
+      assert.equal(job?.attemptsMade, 1, 'failed on its first attempt, not retried');
+      assert.equal(await job?.getState(), 'failed');
+      // The good partitions are published exactly once; the bad one publishes nothing.
+      const rows = await publishedRows(strict.out);
+      assert.deepEqual(new Set(rows.map((r) => r.dt)), new Set(good));
+      assert.equal(rows.length, good.length * ROWS);
+      assert.equal(new Set(rows.map((r) => r.id)).size, rows.length);
+      for (const r of rows) assert.equal(r.probability, baseline.get(r.id));
+      assert.deepEqual(await listFiles(join(strict.out, `dt=${DATES[2]}`)), []);
+      assert.deepEqual(await listFiles(join(strict.out, '_staging')), []);
+
+      const run2 = await submitRun(tolerant.spec, redis, tolerant.config, { selection: ALL, ...SUBMIT });
+      const status2 = await waitForManifest(redis, tolerant.config, run2.runId, 30_000, () => tolerant.logs());
+      assert.equal(status2.manifest!.status, 'partial', 'maxFailedPartitions 1: partial');
+      assert.equal(status2.manifest!.totals.failedPartitions, 1);
+      assert.equal(status2.manifest!.totals.rows, good.length * ROWS);
+    } finally {
+      await queue.close();
+      await strict.close();
+      await tolerant.close();
+    }
+  });
+});
