@@ -83,6 +83,10 @@ export async function openParquet(blob: BlobLike, uri: string): Promise<ParquetR
         } catch (err) {
           throw new ParquetError(uri, `row group ${index}: ${messageOf(err)}`);
         }
+        // parquet-wasm returns columns in file order; callers get the order they asked for.
+        if (table.schema.fields.some((f, i) => f.name !== columns[i])) {
+          table = new arrow.Table(Object.fromEntries(columns.map((c) => [c, table.getChild(c)!])));
+        }
         if (table.numRows !== rows) {
           throw new ParquetError(uri, `row group ${index}: footer says ${rows} rows, decoded ${table.numRows}`);
         }

@@ -80,7 +80,8 @@ export function planPartitions(
   partitionKey: string | undefined,
   selection: PartitionSelection,
 ): PlannedPartition[] {
-  const prefix = root.endsWith('/') ? root : `${root}/`;
+  // A dataset at the root of a bucket has root '' and no prefix at all.
+  const prefix = root === '' || root.endsWith('/') ? root : `${root}/`;
   const byDir = new Map<string, { value: string | null; files: PlannedFile[] }>();
   for (const obj of objects) {
     if (!obj.key.startsWith(prefix) || !obj.key.endsWith('.parquet')) continue;
@@ -93,7 +94,11 @@ export function planPartitions(
       const first = segments[0]!;
       if (segments.length < 2 || !first.startsWith(`${partitionKey}=`)) continue;
       dir = first;
-      value = decodeURIComponent(first.slice(partitionKey.length + 1));
+      try {
+        value = decodeURIComponent(first.slice(partitionKey.length + 1));
+      } catch {
+        throw new PlanError(`partition folder ${JSON.stringify(first)} under ${root || '(bucket root)'} is not valid URL encoding`);
+      }
       rest = segments.slice(1);
       if (!selected(value, selection)) continue;
     }

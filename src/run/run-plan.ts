@@ -76,7 +76,7 @@ export async function planRun(spec: JobSpec, selection: PartitionSelection, runI
   const input = resolveUri(spec.input.uri);
   const output = resolveUri(spec.output.uri);
   const inputRoot = input.key.replace(/\/+$/, '');
-  const partitions = planPartitions(await listAll(input.store, `${inputRoot}/`), inputRoot, spec.input.partitionKey, selection);
+  const partitions = planPartitions(await listAll(input.store, inputRoot === '' ? '' : `${inputRoot}/`), inputRoot, spec.input.partitionKey, selection);
   if (partitions.length === 0) throw new PlanError(`no Parquet partitions under ${spec.input.uri} match ${JSON.stringify(selection)}`);
   return {
     runId,

@@ -77,6 +77,9 @@ export class PredictionBuffer {
           : Array.from({ length: width }, (_, k) => ({ name: `${name}_${k}`, type, values: allocate(type, this.rows) }));
         this.columnsByOutput.set(name, cols);
       }
+      if (cols[0]!.type !== tensor.type) {
+        throw new OutputShapeError(name, `element type changed between batches: ${cols[0]!.type} then ${tensor.type}`);
+      }
       if (cols.length !== width) {
         throw new OutputShapeError(name, `width changed between batches: ${cols.length} then ${width}`);
       }

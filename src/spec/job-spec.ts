@@ -77,6 +77,8 @@ const COLUMN_RE = /^[^\u0000/]{1,256}$/;
 const SHA256_RE = /^[0-9a-f]{64}$/;
 
 function show(value: unknown): string {
+  // JSON.stringify would print Infinity and NaN (JSON.parse gives Infinity for 1e999) as null.
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   const text = JSON.stringify(value);
   return text === undefined ? String(value) : text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

@@ -9,7 +9,7 @@ let counter = 0;
 /** A listed object under ROOT with distinct size/etag/mtime so fields can be traced back. */
 function obj(rel: string, root = ROOT): ListedObject {
   counter++;
-  return { key: `${root}/${rel}`, size: 1000 + counter, etag: `"etag-${counter}"`, mtime: new Date(Date.UTC(2026, 0, 1, 0, 0, counter)) };
+  return { key: root ? `${root}/${rel}` : rel, size: 1000 + counter, etag: `"etag-${counter}"`, mtime: new Date(Date.UTC(2026, 0, 1, 0, 0, counter)) };
 }
 
 /** [dir, [outputName...]] per partition: the part of a plan most tests check. */
@@ -213,7 +213,7 @@ test('an unpartitioned dataset is one partition with a null value and an empty d
 
 test('a dataset at the root of its store (root key "") plans every file', () => {
   // `s3://bucket` and `s3://bucket/` resolve to the key ''; '' is a prefix of every key.
-  const listed = [obj('dt=2026-11-01/part-0.parquet', ''), obj('dt=2026-11-02/part-0.parquet', '')].map((o) => ({ ...o, key: o.key.replace(/^\//, '') }));
+  const listed = [obj('dt=2026-11-01/part-0.parquet', ''), obj('dt=2026-11-02/part-0.parquet', '')];
   assert.deepEqual(listed.map((o) => o.key), ['dt=2026-11-01/part-0.parquet', 'dt=2026-11-02/part-0.parquet']);
   const plan = planPartitions(listed, '', 'dt', ALL);
   assert.deepEqual(plan.map((p) => p.value), ['2026-11-01', '2026-11-02']);

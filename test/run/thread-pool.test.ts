@@ -152,10 +152,9 @@ test('close() lets the running task finish, rejects queued ones, and later runs 
 
 test('close() while running tasks crash still resolves and fails those tasks', async () => {
   const p = pool(2);
-  const exiting = p.run({ op: 'exit', code: 5 });
-  const throwing = p.run({ op: 'throw-later', message: 'late' });
+  const settled = Promise.allSettled([p.run({ op: 'exit', code: 5 }), p.run({ op: 'throw-later', message: 'late' })]);
   await p.close();
-  const [a, b] = await Promise.allSettled([exiting, throwing]);
+  const [a, b] = await settled;
   assert.equal(a.status === 'rejected' && (a.reason as Error).name, 'ThreadCrashError');
   assert.equal(b.status === 'rejected' && (b.reason as Error).name, 'ThreadCrashError');
 });
