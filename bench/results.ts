@@ -1,5 +1,10 @@
-/** A workload's samples reduced to the figures the report shows (median of --repeat runs). */
+/**
+ * A workload's samples reduced to the figures the report shows: the median of the --repeat
+ * runs, taken over the quiet samples when there is at least one (a sample measured while
+ * other processes kept cores busy is not comparable; see cpu-load.ts).
+ */
 import type { Group, Sample, Workload } from './catalog.js';
+import { NOISY_CORES } from './cpu-load.js';
 
 export interface WorkloadResult {
   name: string;
@@ -17,7 +22,10 @@ export interface WorkloadResult {
   cpuSeconds: number | null;
   /** Most cores other processes kept busy during any sample (see cpu-load.ts). */
   backgroundCores: number | null;
+  /** Every sample taken, including noisy ones left out of the figures. */
   samples: Sample[];
+  /** How many samples the figures come from. */
+  samplesUsed: number;
   error: string | null;
 }
 
@@ -28,7 +36,9 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-export function summarize(w: Workload, samples: Sample[], error: string | null): WorkloadResult {
+export function summarize(w: Workload, all: Sample[], error: string | null): WorkloadResult {
+  const quiet = all.filter((s) => s.backgroundCores !== null && s.backgroundCores <= NOISY_CORES);
+  const samples = quiet.length > 0 ? quiet : all;
   const ok = samples.length > 0;
   const wallMs = median(samples.map((s) => s.wallMs));
   const workMs = median(samples.map((s) => s.workMs));
@@ -49,7 +59,8 @@ export function summarize(w: Workload, samples: Sample[], error: string | null):
     peakRssMB: ok ? median(samples.map((s) => s.maxRssKB)) / 1024 : null,
     cpuSeconds: cpu.length ? median(cpu) / 1000 : null,
     backgroundCores: background.length ? Math.max(...background) : null,
-    samples,
+    samples: all,
+    samplesUsed: samples.length,
     error,
   };
 }

@@ -26,6 +26,19 @@ export interface RunRecord {
 
 // Release a lock only if we still own it (compare-and-delete).
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+// Extend a lock only if we still own it (compare-and-pexpire).
+const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+// Count a file once however often its job runs (at-least-once: a stalled job's file is scored
+// again, a zombie reports late): the first report of a file wins. A late report never moves a
+// finished run's status back to 'running'.
+const FILE_DONE = `
+if redis.call('hsetnx', KEYS[2], ARGV[1], ARGV[2]) == 1 then
+  redis.call('expire', KEYS[2], ARGV[3])
+  redis.call('hincrby', KEYS[1], 'filesDone', 1)
+  redis.call('hincrby', KEYS[1], 'rows', ARGV[2])
+end
+if redis.call('hget', KEYS[1], 'status') == 'queued' then redis.call('hset', KEYS[1], 'status', 'running') end
+return 0`;
 
 export class RunRegistry {
   constructor(private readonly redis: Redis, private readonly ns: string) {}
@@ -59,8 +72,9 @@ export class RunRegistry {
     await this.redis.expire(key, 30 * DAY_S);
   }
 
-  async fileDone(runId: string, rows: number): Promise<void> {
-    await this.redis.multi().hincrby(this.runKey(runId), 'filesDone', 1).hincrby(this.runKey(runId), 'rows', rows).hset(this.runKey(runId), 'status', 'running').exec();
+  /** Record that file `file` (e.g. `<partition>-<index>`) of a run was scored; idempotent per file. */
+  async fileDone(runId: string, file: string, rows: number): Promise<void> {
+    await this.redis.eval(FILE_DONE, 2, this.runKey(runId), `${this.runKey(runId)}:files`, file, rows, 30 * DAY_S);
   }
 
   async fileFailed(runId: string): Promise<void> {
@@ -95,16 +109,25 @@ export class RunRegistry {
    * Run `fn` holding the commit lock of one output partition, so two finalizers never
    * interleave their copies and deletions in the same folder.
    */
-  async withLock<T>(name: string, fn: () => Promise<T>, ttlMs = 10 * 60_000): Promise<T> {
+  /**
+   * The lock expires `ttlMs` after its holder stops renewing it (it is renewed every third
+   * of that while `fn` runs), so a finalizer killed mid-commit blocks the retry for at most
+   * `ttlMs`, not for a fixed long TTL.
+   */
+  async withLock<T>(name: string, fn: () => Promise<T>, ttlMs = 30_000): Promise<T> {
     const key = `${this.ns}:bs:lock:${name}`;
     const token = randomUUID();
     for (let wait = 50; ; wait = Math.min(wait * 2, 1000)) {
       if ((await this.redis.set(key, token, 'PX', ttlMs, 'NX')) === 'OK') break;
       await new Promise((r) => setTimeout(r, wait));
     }
+    const renew = setInterval(() => {
+      this.redis.eval(RENEW, 1, key, token, ttlMs).catch(() => {});
+    }, Math.max(10, Math.floor(ttlMs / 3)));
     try {
       return await fn();
     } finally {
+      clearInterval(renew);
       await this.redis.eval(RELEASE, 1, key, token);
     }
   }

@@ -10,7 +10,8 @@ import { resolveUri } from '../storage/resolve.js';
 import { taskError, type FileResult, type FileTask } from '../run/file-task.js';
 import { faultPoint } from '../run/fault-point.js';
 import { finalizeRun, type FileOutcome } from '../run/finalize.js';
-import type { ErrorRecord } from '../run/manifest.js';
+import type { ErrorRecord, RunManifest } from '../run/manifest.js';
+import { sweepFinishedStaging } from '../run/commit.js';
 import { fileTask, type RunPlan } from '../run/run-plan.js';
 import { ThreadPool, ThreadTaskError } from '../run/thread-pool.js';
 import type { QueueConfig } from './connection.js';
@@ -47,9 +48,17 @@ function decodeError(reason: string): ErrorRecord {
   return m ? { name: m[1]!, message: m[2]!, permanent: true } : { name: 'Error', message: reason, permanent: false };
 }
 
+/** The manifest at `uri`, or null if there is none yet. */
+async function existingManifest(uri: string): Promise<RunManifest | null> {
+  const { store, key } = resolveUri(uri);
+  if (!(await store.head(key))) return null;
+  return JSON.parse(new TextDecoder().decode(await store.get(key))) as RunManifest;
+}
+
 /** Start a worker on the queue. */
 export function startScoreWorker(redis: Redis, config: QueueConfig, options: ScoreWorkerOptions = {}): ScoreWorker {
   const concurrency = options.concurrency ?? 1;
+  const lockDuration = options.lockDuration ?? 30_000;
   const log = options.log ?? (() => {});
   const registry = new RunRegistry(redis, `${config.prefix}:${config.queueName}`);
   const pool = new ThreadPool<FileTask, FileResult>({ script: new URL('../run/score-thread.js', import.meta.url), size: concurrency });
@@ -87,12 +96,23 @@ export function startScoreWorker(redis: Redis, config: QueueConfig, options: Sco
       throw new Error(encodeError(e));
     }
     faultPoint('after-upload');
-    await registry.fileDone(runId, result.rows);
+    await registry.fileDone(runId, `${p}-${i}`, result.rows);
     return result;
   };
 
   const finalizeJob = async (job: Job<FinalizeJobData>) => {
     const { runId, planUri, window } = job.data;
+    const done = job.data.manifestUri ? await existingManifest(job.data.manifestUri) : null;
+    if (done) {
+      // An earlier execution got as far as the manifest (then died or lost its lock): the run
+      // is published, and its plan and staging may be gone. Only the bookkeeping is left.
+      const out = resolveUri(done.spec.output.uri);
+      await sweepFinishedStaging(out.store, out.key.replace(/\/+$/, ''));
+      await registry.setStatus(runId, done.status, { manifestUri: job.data.manifestUri, finishedAt: done.finishedAt });
+      await registry.releaseWindow(window, runId);
+      log('info', `run ${runId} ${done.status} (finalized before)`, { runId, status: done.status, manifestUri: job.data.manifestUri });
+      return { status: done.status, manifestUri: job.data.manifestUri };
+    }
     const plan = await loadPlan(runId, planUri);
     await registry.setStatus(runId, 'finalizing');
     const outcomes: FileOutcome[][] = plan.partitions.map((p) => p.files.map(() => ({ ok: false, error: { name: 'MissingResultError', message: 'no result recorded', permanent: false } })));
@@ -109,8 +129,10 @@ export function startScoreWorker(redis: Redis, config: QueueConfig, options: Sco
       startedAt: new Date(plan.createdAt),
       threads: concurrency,
       maxFailedPartitions: plan.spec.maxFailedPartitions,
-      withPartitionLock: (dir, fn) => registry.withLock(`${out.store.uri(plan.outputRoot)}/${dir}`, fn),
+      // Renewed while held, so it expires soon after a killed finalizer (like a job lock).
+      withPartitionLock: (dir, fn) => registry.withLock(`${out.store.uri(plan.outputRoot)}/${dir}`, fn, lockDuration),
     });
+    faultPoint('after-finalize');
     await registry.setStatus(runId, manifest.status, { manifestUri, finishedAt: manifest.finishedAt });
     await registry.releaseWindow(window, runId);
     log('info', `run ${runId} ${manifest.status}`, { runId, status: manifest.status, rows: manifest.totals.rows, manifestUri });
@@ -128,7 +150,7 @@ export function startScoreWorker(redis: Redis, config: QueueConfig, options: Sco
       connection: redis,
       prefix: config.prefix,
       concurrency,
-      lockDuration: options.lockDuration ?? 30_000,
+      lockDuration,
       stalledInterval: options.stalledInterval ?? 30_000,
       maxStalledCount: options.maxStalledCount ?? 2,
       autorun: true,

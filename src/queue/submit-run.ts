@@ -10,6 +10,7 @@ import type { JobSpec } from '../spec/job-spec.js';
 import { joinKey, resolveUri } from '../storage/resolve.js';
 import { stagingPrefix } from '../run/commit.js';
 import { failedManifest, writeManifest } from '../run/finalize.js';
+import { manifestKey } from '../run/manifest.js';
 import type { PartitionSelection } from '../run/plan.js';
 import { errorRecord } from '../run/run-job.js';
 import { planRun, type RunPlan } from '../run/run-plan.js';
@@ -29,6 +30,8 @@ export interface FinalizeJobData {
   runId: string;
   planUri: string;
   window: string;
+  /** Where the manifest goes: if it exists, an earlier execution of the job got that far. */
+  manifestUri?: string;
 }
 
 export interface SubmitOptions {
@@ -134,7 +137,7 @@ export async function submitRun(spec: JobSpec, redis: Redis, config: QueueConfig
     await flow.add({
       name: 'finalize',
       queueName: config.queueName,
-      data: { runId, planUri, window } satisfies FinalizeJobData,
+      data: { runId, planUri, window, manifestUri: store.uri(manifestKey(plan.outputRoot, runId)) } satisfies FinalizeJobData,
       opts: { jobId: `finalize-${runId}`, attempts: options.attempts ?? 5, backoff: { type: 'exponential', delay: options.backoffMs ?? 1000 } },
       children,
     });

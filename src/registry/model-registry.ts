@@ -10,109 +10,29 @@
  * `model.onnx` with `ifNoneMatch: '*'`: on stores that enforce it (the filesystem store, S3)
  * two registrations can never get the same number and nothing is ever overwritten. Where the
  * store cannot enforce it (`conditionalWrites = false`), the store checks before writing,
- * and the registry re-reads both objects afterwards and fails loudly if a concurrent
- * registration interleaved with it. That narrows the race to two registrations of the same
- * name within one round trip; if it happens, both are told so, and the version's sha256 no
- * longer matches its bytes, which every later load (pinned by sha256) refuses. A crash between
- * the two writes leaves a `model.onnx` without `model.json`: invisible, its number skipped.
+ * and the registry re-reads both objects afterwards and fails loudly (`conflict`) if a
+ * concurrent registration interleaved with it. That narrows the race to two registrations of
+ * the same name within one round trip. If it happens, the loser is told; if the two writes
+ * interleaved so that both lose, the version's recorded sha256 may not match its bytes, and
+ * every later load (pinned by sha256) refuses it rather than score with the wrong model.
+ * A crash between the two writes leaves a `model.onnx` without `model.json`: invisible, and
+ * its number is skipped.
  */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { loadModel, sha256Hex } from '../model/load-model.js';
-import { messageOf } from '../model/errors.js';
-import { readSignature, type ModelSignature } from '../model/signature.js';
+import { sha256Hex } from '../model/load-model.js';
 import { PreconditionFailedError, type ObjectStore } from '../storage/object-store.js';
 import { joinKey, resolveUri, type ResolveOptions } from '../storage/resolve.js';
 import { previousTarget, promoteAlias, rollbackAlias, type AliasDocument } from './alias-document.js';
-import { readAliasDocument, updateAliasDocument, type AliasUpdateOptions, type AliasWriteMode } from './alias-store.js';
+import { readAliasDocument, updateAliasDocument, type AliasUpdateOptions } from './alias-store.js';
 import { RegistryError } from './errors.js';
 import { cardTitle, checkCard, checkMetrics } from './model-card.js';
 import { buildModelMetadata, parseModelMetadata, serializeModelMetadata, type ModelMetadata } from './model-metadata.js';
 import { checkAliasName, checkModelName, checkVersion, formatModelRef, parseModelRef } from './names.js';
+import type { AliasChangeResult, AliasSummary, ModelListing, RegisteredVersion, RegisterOptions, ResolvedModelRef, VersionSummary } from './registry-types.js';
+import { validateModel } from './validate-model.js';
 
-/** Options of {@link ModelRegistry.register}. */
-export interface RegisterOptions {
-  /** Metrics, name → finite number (`--metrics auc=0.81`). */
-  metrics?: Record<string, number>;
-  /** Model card text (Markdown). */
-  card?: string | null;
-  /** Who registers. Default {@link defaultActor}. */
-  createdBy?: string;
-  /** Where the bytes came from (path or URI as the user gave it). */
-  source?: string;
-  /** Column names in model-input order, when the model takes an unnamed `[N,F]` matrix. */
-  featureNames?: readonly string[];
-}
-
-/** A version as stored: its metadata and where its bytes are. */
-export interface RegisteredVersion {
-  metadata: ModelMetadata;
-  /** URI of `model.onnx` (what a job spec's `model.uri` would name). */
-  uri: string;
-  /** URI of `model.json`. */
-  metadataUri: string;
-}
-
-/** One line of `models list`. */
-export interface VersionSummary {
-  version: number;
-  sha256: string;
-  size: number;
-  createdAt: string;
-  createdBy: string;
-  metrics: Record<string, number>;
-  /** Aliases pointing at this version. */
-  aliases: string[];
-  /** First heading of the model card, if any. */
-  cardTitle: string | null;
-}
-
-/** An alias as `models list` shows it. */
-export interface AliasSummary {
-  alias: string;
-  version: number;
-  updatedAt: string;
-  updatedBy: string;
-  /** Where a rollback would go, if anywhere. */
-  rollbackTo: number | null;
-}
-
-/** Result of {@link ModelRegistry.list}. */
-export interface ModelListing {
-  name: string;
-  /** Ascending by version. */
-  versions: VersionSummary[];
-  /** Sorted by alias name. */
-  aliases: AliasSummary[];
-}
-
-/** A ref pinned to exact bytes: what a run records at planning time. */
-export interface ResolvedModelRef {
-  /** The ref as resolved, canonical (`churn@production`, `churn@3`, `churn@latest`). */
-  ref: string;
-  name: string;
-  version: number;
-  /** The alias the ref named, if it named one. */
-  alias?: string;
-  sha256: string;
-  size: number;
-  /** URI of the version's `model.onnx`. */
-  uri: string;
-}
-
-/** Result of {@link ModelRegistry.promote} and {@link ModelRegistry.rollback}. */
-export interface AliasChangeResult {
-  name: string;
-  alias: string;
-  /** Target after the change. */
-  version: number;
-  /** Target before the change (undefined when the alias was created). */
-  previous: number | undefined;
-  /** False when the alias already pointed there. */
-  changed: boolean;
-  /** How the write was protected against concurrent updates. */
-  mode: AliasWriteMode;
-}
+export type { AliasChangeResult, AliasSummary, ModelListing, RegisteredVersion, RegisterOptions, ResolvedModelRef, VersionSummary } from './registry-types.js';
 
 /** How many times `register` moves on to the next number before giving up. */
 const MAX_VERSION_CLAIMS = 50;
@@ -142,45 +62,6 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return out;
-}
-
-/**
- * Check that bytes are a model the pipeline can run, the way the pipeline will load it.
- * External data is refused with a message that says why and what to do; a path that points
- * outside the model's folder is called out, since that is what a malicious model does.
- */
-async function validateModel(
-  bytes: Uint8Array,
-  name: string,
-  source: string | undefined,
-): Promise<{ sourceSignature: ModelSignature; signature: ModelSignature; notes: string[] }> {
-  const refuse = (detail: string, cause?: unknown) =>
-    new RegistryError('invalid-model', `registry: cannot register "${name}"${source ? ` from ${source}` : ''}: ${detail}`, { cause });
-  let declared: ModelSignature;
-  try {
-    declared = readSignature(bytes);
-  } catch (err) {
-    throw refuse(messageOf(err), err);
-  }
-  if (declared.externalData.length > 0) {
-    const outside = declared.externalData.filter((loc) => loc === '' || loc.startsWith('/') || /^[A-Za-z]:/.test(loc) || loc.split(/[\\/]/).includes('..'));
-    const what = outside.length > 0
-      ? `external data files outside its own folder (${outside.map((l) => JSON.stringify(l)).join(', ')})`
-      : `external data files (${declared.externalData.map((l) => JSON.stringify(l)).join(', ')})`;
-    throw refuse(
-      `it references ${what}; the registry stores and loads a model as one file, ` +
-        'so save it with its tensors embedded (onnx.save_model(model, path, save_as_external_data=False))',
-    );
-  }
-  let loaded;
-  try {
-    loaded = await loadModel(bytes, { source: source ?? `model "${name}"` });
-  } catch (err) {
-    throw refuse(messageOf(err), err);
-  }
-  // Registration only proves the model loads; the session itself is not needed.
-  await loaded.session.release();
-  return { sourceSignature: loaded.sourceSignature, signature: loaded.signature, notes: loaded.notes };
 }
 
 /** A registry rooted at `root` (a key: absolute path for the filesystem store, prefix for S3). */
@@ -330,7 +211,7 @@ export class ModelRegistry {
 
   /** Names of every model with at least one complete version, sorted. */
   async listModels(): Promise<string[]> {
-    const prefix = this.root === '' ? '' : `${this.root}/`;
+    const prefix = this.root === '' || this.root.endsWith('/') ? this.root : `${this.root}/`;
     const names = new Set<string>();
     for await (const obj of this.store.list(prefix)) {
       const m = /^([^/]+)\/versions\/[1-9][0-9]*\/model\.json$/.exec(obj.key.slice(prefix.length));

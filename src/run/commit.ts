@@ -67,10 +67,20 @@ export async function commitPartition(
   const folder = partitionFolder(outputRoot, dir);
   const successKey = joinKey(folder, '_SUCCESS.json');
   const current = await readSuccessMarker(store, folder);
-  if (current && current.runId !== run.runId && current.runCreatedAt > run.createdAt) return null;
+  // Already published by this run: a finalize that runs again (at-least-once) changes nothing,
+  // even though the staged files may be gone by now.
+  if (current && current.runId === run.runId) return successKey;
+  if (current && current.runCreatedAt > run.createdAt) return null;
   await store.delete(successKey);
   for (const [i, f] of files.entries()) {
-    await store.copy(f.staged, joinKey(folder, f.name));
+    try {
+      await store.copy(f.staged, joinKey(folder, f.name));
+    } catch (err) {
+      // A concurrent finalizer of this same run (a zombie's twin) may have published the
+      // partition and removed the staging meanwhile: then there is nothing left to do.
+      if ((await readSuccessMarker(store, folder))?.runId === run.runId) return successKey;
+      throw err;
+    }
     if (i === 0) faultPoint('commit');
   }
   const keep = new Set(files.map((f) => joinKey(folder, f.name)));

@@ -115,7 +115,6 @@ export async function finalizeRun(plan: RunPlan, outcomes: readonly (readonly Fi
     options.onPartition?.(record);
     records.push(record);
   }
-  await deleteStaged(store, stagingPrefix(plan.outputRoot, plan.runId));
   const finishedAt = new Date();
   const errors = [
     ...(options.runErrors ?? []),
@@ -138,7 +137,10 @@ export async function finalizeRun(plan: RunPlan, outcomes: readonly (readonly Fi
     errors,
   };
   const manifestUri = await writeManifest(manifest);
-  // After the manifest: this run's own leftovers (and any older finished run's) are now abandoned.
+  // Staging goes only after the manifest: a finalize that dies before writing it runs again
+  // from the same plan and staged files (both under the run's staging prefix). After the
+  // manifest, this run's leftovers (and any older finished run's) are abandoned.
+  await deleteStaged(store, stagingPrefix(plan.outputRoot, plan.runId));
   await sweepFinishedStaging(store, plan.outputRoot);
   return { manifest, manifestUri };
 }

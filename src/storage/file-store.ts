@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
 import { constants as fsConstants } from 'node:fs';
-import { copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
@@ -17,12 +17,9 @@ import {
   type ObjectStore,
   type PutOptions,
 } from './object-store.js';
+import { TEMP_FILE_PREFIX, walkFiles } from './file-walk.js';
 
-/**
- * Name prefix of in-flight temporary files. `list` skips them: they are not objects yet and
- * vanish when their write commits, so a listing must not report them.
- */
-export const TEMP_FILE_PREFIX = '.batchscore-tmp-';
+export { TEMP_FILE_PREFIX };
 
 /** Filesystem errors that mean "there is no object at this key". */
 const MISSING = new Set(['ENOENT', 'ENOTDIR', 'EISDIR']);
@@ -45,11 +42,6 @@ function toBytes(body: Uint8Array | string): Uint8Array {
   return typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
 }
 
-/** Byte order, as S3 sorts keys (UTF-16 string order differs above U+D7FF). */
-function compareBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
-
 /** `ObjectStore` over the local filesystem; keys are absolute paths. */
 export class FileStore implements ObjectStore {
   readonly root = 'file:///';
@@ -61,72 +53,10 @@ export class FileStore implements ObjectStore {
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
     this.checkKey(prefix);
-    // A prefix is a string prefix (as on S3), not necessarily a directory: `/d/part-`
-    // matches `/d/part-0.parquet`. Walk from the deepest directory the prefix names.
-    const start = prefix.endsWith('/') ? prefix.slice(0, -1) || '/' : dirname(prefix);
-    let startStat: BigIntStats;
     try {
-      startStat = await stat(start, { bigint: true });
+      for await (const { path, stats } of walkFiles(prefix)) yield toInfo(path, stats);
     } catch (err) {
-      if (MISSING.has(errorCode(err) ?? '')) return;
       throw this.fail('list', prefix, err);
-    }
-    if (!startStat.isDirectory()) return;
-    yield* this.walk(start, prefix, [`${startStat.dev}:${startStat.ino}`]);
-  }
-
-  /** Depth-first walk in key order; `ancestors` holds dev:ino of the directories above. */
-  private async *walk(dir: string, prefix: string, ancestors: string[]): AsyncGenerator<ObjectInfo> {
-    let entries;
-    try {
-      entries = await readdir(dir, { withFileTypes: true });
-    } catch (err) {
-      // The directory vanished (or was replaced) between listing its parent and now.
-      if (MISSING.has(errorCode(err) ?? '')) return;
-      throw this.fail('list', dir, err);
-    }
-    const children: { path: string; sortName: string; isDir: boolean }[] = [];
-    for (const entry of entries) {
-      if (entry.name.startsWith(TEMP_FILE_PREFIX)) continue;
-      const path = dir === '/' ? `/${entry.name}` : `${dir}/${entry.name}`;
-      let isDir = entry.isDirectory();
-      if (entry.isSymbolicLink()) {
-        // Follow links (they are part of the data), but a dangling one is not an object.
-        try {
-          isDir = (await stat(path)).isDirectory();
-        } catch {
-          continue;
-        }
-      } else if (!isDir && !entry.isFile()) {
-        continue; // sockets, FIFOs and devices hold no object bytes
-      }
-      // Sorting a directory as `name/` puts its whole subtree where its keys belong in
-      // global key order: `a-b` < `a/x` because '-' < '/'.
-      children.push({ path, sortName: isDir ? `${entry.name}/` : entry.name, isDir });
-    }
-    children.sort((a, b) => compareBytes(a.sortName, b.sortName));
-
-    for (const child of children) {
-      if (child.isDir) {
-        const asDir = `${child.path}/`;
-        if (!asDir.startsWith(prefix) && !prefix.startsWith(asDir)) continue;
-        let st: BigIntStats;
-        try {
-          st = await stat(child.path, { bigint: true });
-        } catch {
-          continue;
-        }
-        const id = `${st.dev}:${st.ino}`;
-        if (ancestors.includes(id)) continue; // a symlink back up the tree: a loop
-        yield* this.walk(child.path, prefix, [...ancestors, id]);
-      } else if (child.path.startsWith(prefix)) {
-        try {
-          const st = await stat(child.path, { bigint: true });
-          yield toInfo(child.path, st);
-        } catch (err) {
-          if (!MISSING.has(errorCode(err) ?? '')) throw this.fail('list', child.path, err);
-        }
-      }
     }
   }
 

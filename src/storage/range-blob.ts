@@ -7,6 +7,17 @@
  * things: `blob.size` once, `blob.slice(start, end)` with absolute, in-bounds offsets, and
  * `arrayBuffer()` on the slice. Nothing else (`type`, `stream()`, `text()`) is called, so
  * nothing else is implemented.
+ *
+ * Failed reads: parquet-wasm 0.8 cannot take a rejected `arrayBuffer()` promise. It traps
+ * (`RuntimeError: unreachable`, thrown as an uncaught exception; the read promise never
+ * settles), even while reading the footer. It does fail cleanly on a *short* buffer while
+ * reading the footer (not while decoding pages: that traps too, as corrupt pages do with any
+ * Blob). So every failure is recorded in `failure` (and `onError`), and the option
+ * `onReadError: 'empty'` makes `arrayBuffer()` resolve to an empty buffer instead of
+ * rejecting: use it when the blob goes straight to `fromFile`, then throw `blob.failure`
+ * when `fromFile` rejects. The default stays Blob-honest (reject), which is what code that
+ * reads bytes itself (e.g. a magic-number check) wants. Decode in a worker thread if one bad
+ * object must not take the process down; transient errors are already retried by the stores.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { FileStore } from './file-store.js';
@@ -18,8 +29,13 @@ export interface RangeBlob {
   readonly size: number;
   /** A view of bytes `[start, end)` of this view; Blob semantics (negative = from the end, clamped). */
   slice(start?: number, end?: number): RangeBlob;
-  /** Read this view's bytes: one range request (or one positioned file read). */
+  /**
+   * Read this view's bytes: one range request (or one positioned file read). On failure it
+   * sets `failure`, then rejects, or resolves empty with `onReadError: 'empty'`.
+   */
   arrayBuffer(): Promise<ArrayBuffer>;
+  /** The first read error of this blob or any of its slices, if one happened. */
+  readonly failure: Error | undefined;
 }
 
 /** A `RangeBlob` holding a resource (an open file) until closed. */
@@ -32,9 +48,24 @@ export interface ClosableRangeBlob extends RangeBlob {
 export interface RangeBlobOptions {
   /** Called before every read with the absolute object range `[start, end)`; for metrics/tests. */
   onRead?: (start: number, end: number) => void;
+  /** Called with every read error (the first is also kept in `failure`). */
+  onError?: (err: Error) => void;
+  /**
+   * What `arrayBuffer()` does after a failed read: `reject` (default, like a Blob), or
+   * resolve to an empty ArrayBuffer (`empty`), which parquet-wasm turns into a clean
+   * rejection of `fromFile` instead of a trap.
+   */
+  onReadError?: 'reject' | 'empty';
 }
 
 type ReadRange = (start: number, end: number) => Promise<ArrayBuffer>;
+
+/** What every view of one blob shares: how to read, and the first failure. */
+interface Source {
+  read: ReadRange;
+  failure: Error | undefined;
+  options: RangeBlobOptions;
+}
 
 /**
  * A Blob-like over `store`/`key` whose object is `size` bytes long. Every `arrayBuffer()`
@@ -44,11 +75,12 @@ type ReadRange = (start: number, end: number) => Promise<ArrayBuffer>;
 export function rangeBlob(store: ObjectStore, key: string, size: number, options: RangeBlobOptions = {}): RangeBlob {
   checkSize(store, key, size);
   const uri = store.uri(key);
-  return view(0, size, async (start, end) => {
+  const read: ReadRange = async (start, end) => {
     options.onRead?.(start, end);
     const bytes = await store.getRange(key, start, end);
     return exactBuffer(bytes, end - start, uri);
-  });
+  };
+  return view({ read, failure: undefined, options }, 0, size);
 }
 
 /**
@@ -80,7 +112,7 @@ export async function openRangeBlob(
     if ((err as { code?: string }).code === 'ENOENT') throw new NotFoundError(uri);
     throw new Error(`storage: cannot open ${uri}: ${(err as Error).message}`, { cause: err });
   }
-  const blob = view(0, size, async (start, end) => {
+  const read: ReadRange = async (start, end) => {
     if (fd === undefined) throw new Error(`storage: read from ${uri} after close`);
     options.onRead?.(start, end);
     const buffer = new ArrayBuffer(end - start);
@@ -92,7 +124,8 @@ export async function openRangeBlob(
       filled += n;
     }
     return exactBuffer(target.subarray(0, filled), end - start, uri);
-  });
+  };
+  const blob = view({ read, failure: undefined, options }, 0, size);
   return Object.assign(blob, {
     close: async () => {
       if (fd !== undefined) closeSync(fd);
@@ -102,16 +135,28 @@ export async function openRangeBlob(
 }
 
 /** The Blob-like view of absolute object bytes `[offset, offset + size)`. */
-function view(offset: number, size: number, read: ReadRange): RangeBlob {
+function view(source: Source, offset: number, size: number): RangeBlob {
   return {
     size,
+    get failure() {
+      return source.failure;
+    },
     slice(start = 0, end = size) {
       const from = clamp(start, size);
       const to = Math.max(clamp(end, size), from);
-      return view(offset + from, to - from, read);
+      return view(source, offset + from, to - from);
     },
-    arrayBuffer() {
-      return size === 0 ? Promise.resolve(new ArrayBuffer(0)) : read(offset, offset + size);
+    async arrayBuffer() {
+      if (size === 0) return new ArrayBuffer(0);
+      try {
+        return await source.read(offset, offset + size);
+      } catch (err) {
+        const error = err instanceof Error ? err : new Error(String(err));
+        source.failure ??= error;
+        source.options.onError?.(error);
+        if (source.options.onReadError === 'empty') return new ArrayBuffer(0);
+        throw error;
+      }
     },
   };
 }
@@ -135,7 +180,10 @@ function exactBuffer(bytes: Uint8Array, expected: number, uri: string): ArrayBuf
   }
   const { buffer, byteOffset, byteLength } = bytes;
   if (buffer instanceof ArrayBuffer && byteOffset === 0 && byteLength === buffer.byteLength) return buffer;
-  return bytes.slice().buffer as ArrayBuffer;
+  // Not `bytes.slice()`: on a Buffer that is a view of the same pool, not a copy.
+  const copy = new Uint8Array(byteLength);
+  copy.set(bytes);
+  return copy.buffer;
 }
 
 function checkSize(store: ObjectStore, key: string, size: number): void {

@@ -19,10 +19,9 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3Client,
   type GetObjectCommandOutput,
   type PutObjectCommandInput,
-  type S3ClientConfig,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import {
@@ -32,73 +31,22 @@ import {
   type ObjectStore,
   type PutOptions,
 } from './object-store.js';
+import {
+  bareEtag,
+  createS3Client,
+  errName,
+  httpStatus,
+  isNotFound,
+  isPreconditionFailed,
+  TRANSIENT_BODY_ERRORS,
+  type S3StoreOptions,
+} from './s3-client.js';
+
+import { TEMP_FILE_PREFIX } from './file-walk.js';
+
+export type { S3StoreOptions };
 
 const MiB = 1024 * 1024;
-
-/** Settings of an `S3Store`. Secrets never go here: credentials come from the SDK's chain. */
-export interface S3StoreOptions {
-  /** Bucket name. */
-  bucket: string;
-  /** Custom endpoint URL (S3-compatible servers); default: AWS's regional endpoint. */
-  endpoint?: string;
-  /** Region; default `AWS_REGION`, then `AWS_DEFAULT_REGION`, then `us-east-1`. */
-  region?: string;
-  /** Path-style addressing (`host/bucket/key`), needed by most S3 clones; default false. */
-  forcePathStyle?: boolean;
-  /** Explicit credentials, for tests against local servers only; default: SDK provider chain. */
-  credentials?: S3ClientConfig['credentials'];
-  /**
-   * When the SDK computes request checksums and validates response ones; default
-   * `when_supported` (the SDK default). Use `when_required` for servers that store
-   * aws-chunked uploads verbatim (s3rver).
-   */
-  checksums?: 'when_required' | 'when_supported';
-  /**
-   * Whether the server enforces `If-None-Match`/`If-Match` on writes; default true (AWS S3
-   * does since 2024). When false the store checks with a HEAD first, which is racy, and
-   * reports `conditionalWrites = false` so callers know.
-   */
-  conditionalWrites?: boolean;
-  /** Bodies larger than this use multipart upload; default 16 MiB. */
-  multipartThresholdBytes?: number;
-  /** Multipart part size; default 8 MiB, minimum 5 MiB (an S3 limit). */
-  partSizeBytes?: number;
-  /** Parts uploaded concurrently by one multipart upload; default 4. */
-  multipartConcurrency?: number;
-  /** Server-side encryption applied to every write (put, putFile, copy, multipart). */
-  serverSideEncryption?: 'AES256' | 'aws:kms';
-  /** KMS key for `serverSideEncryption: 'aws:kms'`; default: the bucket's/account's key. */
-  sseKmsKeyId?: string;
-  /** Attempts per request, including the first (retries 5xx, throttling, resets); default 5. */
-  maxAttempts?: number;
-  /** SDK retry mode; default `standard`. */
-  retryMode?: 'standard' | 'adaptive';
-  /** ListObjectsV2 page size (MaxKeys); default 1000, the S3 maximum. Small values test paging. */
-  listPageSize?: number;
-}
-
-/** Network errors that can hit while a response body streams, after the SDK has returned. */
-const TRANSIENT_BODY_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ERR_STREAM_PREMATURE_CLOSE']);
-
-function httpStatus(err: unknown): number | undefined {
-  const meta = (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata;
-  return meta?.httpStatusCode;
-}
-
-function errName(err: unknown): string {
-  return err instanceof Error ? err.name : '';
-}
-
-function isNotFound(err: unknown): boolean {
-  // A missing bucket is a configuration error, not a missing object.
-  if (errName(err) === 'NoSuchBucket') return false;
-  return errName(err) === 'NoSuchKey' || errName(err) === 'NotFound' || httpStatus(err) === 404;
-}
-
-/** S3 etags are quoted (`"abc"`); keep the bare value so etags compare equal everywhere. */
-function bareEtag(etag: string | undefined): string {
-  return (etag ?? '').replace(/^(W\/)?"|"$/g, '');
-}
 
 /** `ObjectStore` over one S3 bucket. Call `close()` to release its sockets. */
 export class S3Store implements ObjectStore {
@@ -134,20 +82,7 @@ export class S3Store implements ObjectStore {
       ...(options.serverSideEncryption && { ServerSideEncryption: options.serverSideEncryption }),
       ...(options.sseKmsKeyId && { SSEKMSKeyId: options.sseKmsKeyId }),
     };
-    const checksums = options.checksums === 'when_required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED';
-    this.client = new S3Client({
-      region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
-      ...(options.endpoint && { endpoint: options.endpoint }),
-      forcePathStyle: options.forcePathStyle ?? false,
-      ...(options.credentials && { credentials: options.credentials }),
-      requestChecksumCalculation: checksums,
-      responseChecksumValidation: checksums,
-      maxAttempts: this.maxAttempts,
-      retryMode: options.retryMode ?? 'standard',
-      // Without timeouts a stalled server hangs a run forever; requestTimeout is socket idle
-      // time, so long transfers that keep moving are fine.
-      requestHandler: { connectionTimeout: 10_000, requestTimeout: 60_000 },
-    });
+    this.client = createS3Client(options);
   }
 
   uri(key: string): string {
@@ -240,7 +175,9 @@ export class S3Store implements ObjectStore {
   async getFile(key: string, localPath: string): Promise<void> {
     const target = resolve(localPath);
     await mkdir(dirname(target), { recursive: true });
-    const tmp = join(dirname(target), `.batchscore-tmp-${randomBytes(8).toString('hex')}`);
+    // Download beside the target, then rename: a reader never sees a partial file, and a
+    // FileStore listing of that directory skips the temporary name.
+    const tmp = join(dirname(target), `${TEMP_FILE_PREFIX}${randomBytes(8).toString('hex')}`);
     try {
       await this.download('getFile', key, undefined, (body) =>
         pipeline(body as unknown as Readable, createWriteStream(tmp)),
@@ -318,7 +255,7 @@ export class S3Store implements ObjectStore {
       const res = await upload.done();
       return { etag: bareEtag(res.ETag) };
     } catch (err) {
-      if (httpStatus(err) === 412 || errName(err) === 'PreconditionFailed') {
+      if (isPreconditionFailed(err)) {
         const detail = options?.ifNoneMatch ? 'an object already exists' : `etag is not ${options?.ifMatch}`;
         throw new PreconditionFailedError(this.uri(key), detail);
       }

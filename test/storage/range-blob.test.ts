@@ -78,7 +78,7 @@ describe('rangeBlob', () => {
     const ours = rangeBlob(files, key, 100);
     const cases: [number | undefined, number | undefined][] = [
       [undefined, undefined], [0, 100], [10, 20], [-10, undefined], [-30, -10], [90, 200],
-      [50, 40], [-500, 5], [100, 100], [3.7, 9.2], [0, Infinity],
+      [50, 40], [-500, 5], [100, 100], [0, Infinity],
     ];
     for (const [a, b] of cases) {
       const want = Buffer.from(await real.slice(a, b).arrayBuffer());
@@ -86,6 +86,8 @@ describe('rangeBlob', () => {
       assert.equal(got.size, want.length, `size of slice(${a}, ${b})`);
       assert.deepEqual(Buffer.from(await got.arrayBuffer()), want, `slice(${a}, ${b})`);
     }
+    // Fractions truncate as in the Blob spec (Node 20's own Blob aborts the process on them).
+    assert.deepEqual(Buffer.from(await ours.slice(3.7, 9.2).arrayBuffer()), Buffer.from(bytes.subarray(3, 9)));
     const nestedWant = Buffer.from(await real.slice(20, 80).slice(5, -5).slice(-10).arrayBuffer());
     assert.deepEqual(Buffer.from(await ours.slice(20, 80).slice(5, -5).slice(-10).arrayBuffer()), nestedWant);
   });
@@ -105,6 +107,7 @@ describe('rangeBlob', () => {
     assert.ok(fetched < data.bytes.byteLength * 0.25, `fetched ${fetched} of ${data.bytes.byteLength}`);
     assert.ok(fetched >= (ROW_GROUP * 8), 'the column chunk itself was read');
     await assert.rejects(blob.slice(0, 4).arrayBuffer(), /storage: read from .* after close/);
+    assert.match(String(blob.failure), /storage: read from .* after close/);
   });
 
   it('reads the same from S3 using explicit byte ranges only, never the whole object', async () => {
@@ -126,17 +129,47 @@ describe('rangeBlob', () => {
     assert.ok(onTheWire < info.size * 0.25, `requested ${onTheWire} of ${info.size} bytes`);
   });
 
-  it('fails with a storage: error when the size is wrong or the object is missing', async () => {
+  it('rejects failed reads like a Blob by default, and records the failure', async () => {
     const wrong = rangeBlob(files, path, data.bytes.byteLength + 10);
     await assert.rejects(wrong.slice(data.bytes.byteLength - 8).arrayBuffer(), /^Error: storage: short read from file:/);
-    await assert.rejects(parquet.ParquetFile.fromFile(wrong as unknown as Blob));
+    assert.match(String(wrong.failure), /short read/);
+    assert.equal(rangeBlob(files, path, data.bytes.byteLength).failure, undefined);
+  });
+
+  it("with onReadError 'empty', storage failures make fromFile reject cleanly instead of trapping", async () => {
+    // A wrong size: the footer read comes up short.
+    const errors: Error[] = [];
+    const wrong = rangeBlob(files, path, data.bytes.byteLength + 10, {
+      onError: (e) => errors.push(e),
+      onReadError: 'empty',
+    });
+    await assert.rejects(parquet.ParquetFile.fromFile(wrong as unknown as Blob), /EOF|metadata/);
+    assert.match(String(wrong.failure), /^Error: storage: short read from file:/);
+    assert.equal(errors[0], wrong.failure);
+    assert.equal(wrong.slice(0, 10).failure, wrong.failure, 'slices share the failure');
+
+    // The object vanishes between head and read: NotFoundError, not a parquet-wasm trap.
+    await s3.put('data/vanishing.parquet', data.bytes);
+    const info = await s3.head('data/vanishing.parquet');
+    await s3.delete('data/vanishing.parquet');
+    const gone = rangeBlob(s3, 'data/vanishing.parquet', info!.size, { onReadError: 'empty' });
+    await assert.rejects(parquet.ParquetFile.fromFile(gone as unknown as Blob));
+    assert.ok(gone.failure instanceof NotFoundError, String(gone.failure));
+  });
+
+  it('fails early with storage: errors for missing objects and bad sizes', async () => {
     await assert.rejects(openRangeBlob(files, join(dir.path, 'missing.parquet')), NotFoundError);
     await assert.rejects(openRangeBlob(s3, 'data/missing.parquet'), NotFoundError);
     assert.throws(() => rangeBlob(files, path, -1), /storage: invalid object size -1/);
   });
 
   it('agrees with fs.openAsBlob on every parquet-testing file', async () => {
-    const names = (await readdir(CORPUS)).filter((n) => n.endsWith('.parquet')).sort();
+    // These two make parquet-wasm 0.8 trap (RuntimeError: unreachable, uncaught, the read
+    // never settles) with Node's own Blob too, so no reader comparison is possible in-process.
+    const trapping = ['large_string_map.brotli.parquet', 'nation.dict-malformed.parquet'];
+    const all = (await readdir(CORPUS)).filter((n) => n.endsWith('.parquet')).sort();
+    for (const t of trapping) assert.ok(all.includes(t), `${t} is still in the corpus`);
+    const names = all.filter((n) => !trapping.includes(n));
     assert.ok(names.length > 50, `corpus has ${names.length} files`);
     const outcome = async (blob: Blob | RangeBlob): Promise<string> => {
       try {
@@ -156,6 +189,7 @@ describe('rangeBlob', () => {
         const got = await outcome(blob);
         assert.equal(got.slice(0, 200), expected.slice(0, 200), name);
         assert.equal(got, expected, name);
+        assert.equal(blob.failure, undefined, name);
         if (got.startsWith('ok')) readable++;
       } finally {
         await blob.close();

@@ -1,0 +1,213 @@
+/**
+ * Profile of a categorical column (string passthrough/segment columns, string labels):
+ * exact counts per value up to a cap of distinct values, then an "other" bucket.
+ *
+ * Merging adds counts, so it is exact and associative as long as the union has at most
+ * `cap` distinct values (the case segment columns are meant for). Past the cap the profile
+ * keeps the `cap` most frequent values (ties: smaller value first) and folds the rest into
+ * `other`, and is marked `truncated`: from then on counts are lower bounds and merge order
+ * can matter, because a value folded into `other` in one partition is not recovered.
+ * No bounded structure can give exact top-k counts under arbitrary merges.
+ */
+import type { ColumnChunk } from '../scoring/columns.js';
+
+/** Default cap on distinct values kept with exact counts. */
+export const DEFAULT_CATEGORY_CAP = 1000;
+
+/** Profile of a categorical column. Plain JSON. */
+export interface CategoryProfile {
+  kind: 'category';
+  /** Rows seen, nulls included. */
+  count: number;
+  nulls: number;
+  /** Kept values and their counts, most frequent first, ties by value (code-unit order). */
+  values: Array<[string, number]>;
+  /** Non-null values not kept (only after truncation). */
+  other: number;
+  /** Whether values were ever folded into `other`. */
+  truncated: boolean;
+  /** Most distinct values kept. */
+  cap: number;
+}
+
+/** Arrow Utf8/LargeUtf8 data: row i is `data[valueOffsets[i] .. valueOffsets[i+1])`. */
+export interface Utf8Chunk {
+  readonly kind: 'utf8';
+  readonly data: Uint8Array;
+  readonly valueOffsets: Int32Array | BigInt64Array;
+  readonly nullBitmap?: Uint8Array | null | undefined;
+  /** Bit offset of row 0 in `nullBitmap`. */
+  readonly offset: number;
+  readonly length: number;
+  readonly nullCount: number;
+}
+
+/** Arrow dictionary-encoded data: integer indices into `dictionary`. */
+export interface DictionaryChunk {
+  readonly kind: 'dictionary';
+  readonly indices: ColumnChunk;
+  readonly dictionary: readonly (string | null)[];
+}
+
+/** Plain strings, e.g. a string prediction column; null/undefined are nulls. */
+export interface StringsChunk {
+  readonly kind: 'strings';
+  readonly values: readonly (string | null | undefined)[];
+}
+
+/** Numbers treated as categories (integer segment codes); labels are `String(value)`. */
+export interface CodesChunk {
+  readonly kind: 'codes';
+  readonly chunk: ColumnChunk;
+}
+
+/** One chunk of a categorical column. */
+export type CategoryChunk = Utf8Chunk | DictionaryChunk | StringsChunk | CodesChunk;
+
+/** A chunk dictionary-encoded: `codes[i]` indexes `labels`, −1 for null. */
+export interface EncodedCategories {
+  readonly codes: Int32Array;
+  readonly labels: readonly string[];
+}
+
+function validAt(bitmap: Uint8Array | null | undefined, nullCount: number, bit: number): boolean {
+  if (nullCount === 0 || !bitmap || bitmap.length === 0) return true;
+  return ((bitmap[bit >> 3]! >> (bit & 7)) & 1) === 1;
+}
+
+/** Number of rows of a category chunk. */
+export function categoryChunkLength(chunk: CategoryChunk): number {
+  switch (chunk.kind) {
+    case 'utf8': return chunk.length;
+    case 'dictionary': return chunk.indices.length;
+    case 'strings': return chunk.values.length;
+    case 'codes': return chunk.chunk.length;
+  }
+}
+
+/**
+ * Dictionary-encode a chunk, so counting and slicing work on integers and each distinct
+ * string is decoded once per chunk (dictionary chunks only map their indices).
+ */
+export function encodeCategories(chunk: CategoryChunk): EncodedCategories {
+  const length = categoryChunkLength(chunk);
+  const codes = new Int32Array(length);
+  const labels: string[] = [];
+  const byLabel = new Map<string, number>();
+  const code = (label: string): number => {
+    let c = byLabel.get(label);
+    if (c === undefined) {
+      c = labels.length;
+      labels.push(label);
+      byLabel.set(label, c);
+    }
+    return c;
+  };
+  if (chunk.kind === 'dictionary') {
+    const { indices, dictionary } = chunk;
+    // Equal dictionary entries (allowed in Arrow) share a code.
+    const remap = dictionary.map((s) => (s === null ? -1 : code(s)));
+    for (let i = 0; i < length; i++) {
+      codes[i] = validAt(indices.nullBitmap, indices.nullCount, indices.offset + i)
+        ? remap[Number(indices.values[i])] ?? -1
+        : -1;
+    }
+  } else if (chunk.kind === 'utf8') {
+    const buf = Buffer.from(chunk.data.buffer, chunk.data.byteOffset, chunk.data.byteLength);
+    const offs = chunk.valueOffsets;
+    for (let i = 0; i < length; i++) {
+      codes[i] = validAt(chunk.nullBitmap, chunk.nullCount, chunk.offset + i)
+        ? code(buf.toString('utf8', Number(offs[i]), Number(offs[i + 1])))
+        : -1;
+    }
+  } else if (chunk.kind === 'strings') {
+    for (let i = 0; i < length; i++) {
+      const s = chunk.values[i];
+      codes[i] = s === null || s === undefined ? -1 : code(s);
+    }
+  } else {
+    const c = chunk.chunk;
+    const byValue = new Map<number | bigint, number>();
+    for (let i = 0; i < length; i++) {
+      if (!validAt(c.nullBitmap, c.nullCount, c.offset + i)) { codes[i] = -1; continue; }
+      const v = c.values[i]!;
+      let k = byValue.get(v);
+      if (k === undefined) byValue.set(v, (k = code(String(v))));
+      codes[i] = k;
+    }
+  }
+  return { codes, labels };
+}
+
+/** A profile of no rows. */
+export function emptyCategory(cap = DEFAULT_CATEGORY_CAP): CategoryProfile {
+  if (!Number.isInteger(cap) || cap < 1) throw new RangeError(`monitor: category cap must be a positive integer, got ${JSON.stringify(cap)}`);
+  return { kind: 'category', count: 0, nulls: 0, values: [], other: 0, truncated: false, cap };
+}
+
+function byCountThenValue(a: [string, number], b: [string, number]): number {
+  return b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+}
+
+// Sort canonically and apply the cap; returns [kept, folded count].
+function canonical(counts: Map<string, number>, cap: number): [Array<[string, number]>, number] {
+  const entries = [...counts].sort(byCountThenValue);
+  let folded = 0;
+  for (let i = cap; i < entries.length; i++) folded += entries[i]![1];
+  return [entries.slice(0, cap), folded];
+}
+
+/** Add encoded rows to `profile` in place; with `rows`, only those row indices. */
+export function updateCategoryCodes(profile: CategoryProfile, encoded: EncodedCategories, rows?: Int32Array): void {
+  const tally = new Float64Array(encoded.labels.length);
+  const total = rows ? rows.length : encoded.codes.length;
+  let nulls = 0;
+  for (let r = 0; r < total; r++) {
+    const c = encoded.codes[rows ? rows[r]! : r]!;
+    if (c < 0) nulls++;
+    else tally[c]!++;
+  }
+  profile.count += total;
+  profile.nulls += nulls;
+  if (nulls === total) return;
+  const counts = new Map(profile.values);
+  encoded.labels.forEach((label, c) => {
+    if (tally[c]! > 0) counts.set(label, (counts.get(label) ?? 0) + tally[c]!);
+  });
+  const [values, folded] = canonical(counts, profile.cap);
+  profile.values = values;
+  profile.other += folded;
+  if (folded > 0) profile.truncated = true;
+}
+
+/** Add the rows of one chunk to `profile` in place; with `rows`, only those row indices. */
+export function updateCategory(profile: CategoryProfile, chunk: CategoryChunk, rows?: Int32Array): void {
+  updateCategoryCodes(profile, encodeCategories(chunk), rows);
+}
+
+/** Merge two profiles of disjoint rows into a new one. The cap is the smaller of the two. */
+export function mergeCategory(a: CategoryProfile, b: CategoryProfile): CategoryProfile {
+  const counts = new Map(a.values);
+  for (const [v, c] of b.values) counts.set(v, (counts.get(v) ?? 0) + c);
+  const cap = Math.min(a.cap, b.cap);
+  const [values, folded] = canonical(counts, cap);
+  return {
+    kind: 'category',
+    count: a.count + b.count,
+    nulls: a.nulls + b.nulls,
+    values,
+    other: a.other + b.other + folded,
+    truncated: a.truncated || b.truncated || folded > 0,
+    cap,
+  };
+}
+
+/** The k most frequent values with their counts. */
+export function topK(profile: CategoryProfile, k: number): Array<[string, number]> {
+  return profile.values.slice(0, k);
+}
+
+/** Non-null rows. */
+export function nonNullCount(profile: CategoryProfile): number {
+  return profile.count - profile.nulls;
+}
