@@ -98,3 +98,23 @@ export function monitorColumnFromPrediction(column: PredictionColumn, rows = col
     : { kind: 'numeric', chunk: { values: (v as NumericValues).subarray(0, rows), offset: 0, length: rows, nullCount: 0 } };
   return { name: column.name, role: 'prediction', type: column.type, chunks: [chunk] };
 }
+
+/**
+ * Every column of one scored row group: features and passthrough columns from the decoded
+ * Arrow table (a feature that is also passed through counts as a feature), and the
+ * prediction columns of the same rows. `extra` names further table columns to profile, such
+ * as a `sliceBy` column that is neither a feature nor passed through.
+ */
+export function monitorColumnsForRowGroup(
+  table: arrow.Table,
+  features: readonly string[],
+  passthrough: readonly string[],
+  predictions: readonly PredictionColumn[],
+  extra: readonly string[] = [],
+): MonitorColumn[] {
+  const roles = new Map<string, ColumnRole>();
+  for (const name of [...extra, ...passthrough]) roles.set(name, 'passthrough');
+  for (const name of features) roles.set(name, 'feature');
+  const columns = monitorColumnsFromTable(table, [...roles].map(([name, role]) => ({ name, role })));
+  return [...columns, ...predictions.map((p) => monitorColumnFromPrediction(p, table.numRows))];
+}

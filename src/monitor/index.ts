@@ -7,6 +7,7 @@ export * from './numeric-profile.js';
 export * from './numeric-bins.js';
 export * from './category-profile.js';
 export * from './profile-set.js';
+export * from './profile-json.js';
 export * from './arrow-input.js';
 export * from './thresholds.js';
 export * from './divergence.js';

@@ -134,11 +134,13 @@ export function updateNumeric(profile: NumericProfile, chunk: ColumnChunk, rows?
   const logCounts = profile.log.counts, logOff = profile.log.offset;
   const linCounts = profile.linear.counts, linOff = profile.linear.offset;
   const scale = 2 ** -level;
-  const chunkMean = sum / n;
+  // Any pivot near the mean works for the corrected two-pass formula; the midrange one
+  // only matters when the sum overflowed.
+  const pivot = Number.isFinite(sum) ? sum / n : mn / 2 + mx / 2;
   let dev = 0, dev2 = 0;
   for (let i = 0; i < n; i++) {
     const x = finite[i]!;
-    const d = x - chunkMean;
+    const d = x - pivot;
     dev += d;
     dev2 += d * d;
     logCounts[logKey(x) - logOff]!++;
@@ -146,7 +148,7 @@ export function updateNumeric(profile: NumericProfile, chunk: ColumnChunk, rows?
   }
   const [mean, m2] = combineMoments(
     finiteCount(profile) - n, profile.mean, profile.m2,
-    n, chunkMean + dev / n, dev2 - (dev * dev) / n,
+    n, pivot + dev / n, dev2 - (dev * dev) / n,
   );
   profile.mean = mean;
   profile.m2 = m2;

@@ -200,9 +200,14 @@ function rowsIn(list: Int32Array, base: number, length: number): Int32Array {
  * the batch's columns.
  */
 export function profileBatch(profile: DatasetProfile, rows: number, columns: readonly MonitorColumn[]): void {
+  if (rows === 0) return; // a column's kind is only known from its chunks
   for (const col of columns) {
     const n = col.chunks.reduce((s, c) => s + chunkLength(c), 0);
     if (n !== rows) throw new Error(`monitor: column ${JSON.stringify(col.name)} has ${n} rows in a batch of ${rows}`);
+    const numeric = col.chunks.filter((c) => c.kind === 'numeric').length;
+    if (numeric !== 0 && numeric !== col.chunks.length) {
+      throw new Error(`monitor: column ${JSON.stringify(col.name)} mixes numeric and categorical chunks`);
+    }
   }
   const prepared = columns.map((col) => col.chunks.map(prepare));
   const numericOf = (i: number) => columns[i]!.chunks[0]?.kind === 'numeric';

@@ -16,6 +16,7 @@ import { errorRecord } from '../run/run-job.js';
 import { planRun, type RunPlan } from '../run/run-plan.js';
 import type { QueueConfig } from './connection.js';
 import { RunRegistry } from './run-registry.js';
+import { emitRunFinish, emitRunStart } from '../lineage/emit.js';
 
 /** Payload of a `file` job: which file of which plan. */
 export interface FileJobData {
@@ -101,8 +102,11 @@ export async function submitRun(spec: JobSpec, redis: Redis, config: QueueConfig
   } catch (err) {
     await registry.releaseWindow(window, runId);
     const manifest = failedManifest({ runId, spec, selection: options.selection }, errorRecord(err), startedAt, 0, spec.maxFailedPartitions);
-    return { runId, created: true, files: 0, manifestUri: await writeManifest(manifest) };
+    const manifestUri = await writeManifest(manifest);
+    await emitRunFinish(manifest, { includeStart: true });
+    return { runId, created: true, files: 0, manifestUri };
   }
+  await emitRunStart(plan, startedAt);
   const planUri = planUriOf(plan);
   const { store, key } = resolveUri(planUri);
   await store.put(key, JSON.stringify(plan), { contentType: 'application/json' });

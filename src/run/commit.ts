@@ -103,11 +103,9 @@ export async function commitPartition(
   return successKey;
 }
 
-/** Delete everything an attempt staged under `prefix` (after commit, or after failure). */
+/** Delete everything staged under `prefix` (after commit, or after failure). */
 export async function deleteStaged(store: ObjectStore, prefix: string): Promise<void> {
-  const keys: string[] = [];
-  for await (const obj of store.list(prefix)) keys.push(obj.key);
-  for (const key of keys) await store.delete(key);
+  await store.deletePrefix(prefix);
 }
 
 /**

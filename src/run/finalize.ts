@@ -11,6 +11,7 @@ import type { FileResult } from './file-task.js';
 import { manifestKey, runStatus, runTotals, type ErrorRecord, type FileRecord, type PartitionRecord, type RunManifest } from './manifest.js';
 import type { RunPlan } from './run-plan.js';
 import { runtimeInfo } from './runtime-info.js';
+import { emitRunFinish } from '../lineage/emit.js';
 
 /** What happened to one file: its result, or the error of its last attempt. */
 export type FileOutcome = { ok: true; result: FileResult } | { ok: false; error: ErrorRecord };
@@ -24,6 +25,8 @@ export interface FinalizeOptions {
   /** Serialises partition commits across processes (the queue passes a Redis lock). */
   withPartitionLock?: <T>(dir: string, fn: () => Promise<T>) => Promise<T>;
   onPartition?: (record: PartitionRecord) => void;
+  /** Where lineage delivery problems are reported. */
+  log?: (level: 'debug' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
 }
 
 /** The manifest of a run that could not even be planned. */
@@ -137,6 +140,8 @@ export async function finalizeRun(plan: RunPlan, outcomes: readonly (readonly Fi
     errors,
   };
   const manifestUri = await writeManifest(manifest);
+  // Lineage never fails a run: emitRunFinish reports problems instead of throwing.
+  await emitRunFinish(manifest, { log: options.log });
   // Staging goes only after the manifest: a finalize that dies before writing it runs again
   // from the same plan and staged files (both under the run's staging prefix). After the
   // manifest, this run's leftovers (and any older finished run's) are abandoned.

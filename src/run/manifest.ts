@@ -22,6 +22,8 @@ export interface ModelRecord {
   outputs: TensorSummary[];
   /** Graph changes made before loading (e.g. ZipMap removed). */
   notes: string[];
+  /** Set when the spec named the model by registry ref: what the ref resolved to at planning. */
+  registry?: { ref: string; name: string; version: number; alias?: string };
 }
 
 export interface FileRecord {

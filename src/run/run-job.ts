@@ -11,6 +11,7 @@ import type { ErrorRecord, FileRecord, PartitionRecord, RunManifest } from './ma
 import type { PartitionSelection } from './plan.js';
 import { fileTask, planRun } from './run-plan.js';
 import { ThreadPool, ThreadTaskError } from './thread-pool.js';
+import { emitRunFinish, emitRunStart } from '../lineage/emit.js';
 
 /** Options of `runJob`. */
 export interface RunJobOptions {
@@ -26,6 +27,8 @@ export interface RunJobOptions {
   onFile?: (event: { partition: string; file: FileRecord; filesDone: number; filesTotal: number; rowsDone: number }) => void;
   /** Called after each partition is published or failed. */
   onPartition?: (record: PartitionRecord) => void;
+  /** Where lineage delivery problems are reported (OPENLINEAGE_URL unreachable, …). */
+  log?: (level: 'debug' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
 }
 
 export interface RunResult {
@@ -63,8 +66,11 @@ export async function runJob(spec: JobSpec, options: RunJobOptions = {}): Promis
     plan = await planRun(spec, selection, runId);
   } catch (err) {
     const manifest = failedManifest({ runId, spec, selection }, errorRecord(err), startedAt, threads, maxFailed);
-    return { manifest, manifestUri: await writeManifest(manifest) };
+    const manifestUri = await writeManifest(manifest);
+    await emitRunFinish(manifest, { includeStart: true, log: options.log });
+    return { manifest, manifestUri };
   }
+  await emitRunStart(plan, startedAt, { log: options.log });
   const pool = new ThreadPool<FileTask, FileResult>({ script: new URL('./score-thread.js', import.meta.url), size: threads });
   const filesTotal = plan.partitions.reduce((n, p) => n + p.files.length, 0);
   let filesDone = 0;
@@ -102,5 +108,5 @@ export async function runJob(spec: JobSpec, options: RunJobOptions = {}): Promis
   } finally {
     await pool.close();
   }
-  return finalizeRun(plan, outcomes, { startedAt, threads, maxFailedPartitions: maxFailed, onPartition: options.onPartition });
+  return finalizeRun(plan, outcomes, { startedAt, threads, maxFailedPartitions: maxFailed, onPartition: options.onPartition, log: options.log });
 }

@@ -11,6 +11,7 @@ import { joinKey, resolveUri } from '../storage/resolve.js';
 import { ModelError, messageOf } from '../model/errors.js';
 import { readSignature, type ModelSignature } from '../model/signature.js';
 import { stripZipMap } from '../model/zipmap.js';
+import { openRegistry } from '../registry/model-registry.js';
 import { bindFeatures, BindingError } from '../scoring/binding.js';
 import { stagingPrefix } from './commit.js';
 import type { FileTask } from './file-task.js';
@@ -29,12 +30,27 @@ export interface RunPlan {
 }
 
 /** Fetch the model once, hash it, check the pin and that its inputs fit the features. */
-export async function resolveModel(spec: JobSpec): Promise<ModelRecord> {
-  const { store, key } = resolveUri(spec.model.uri);
+export async function resolveModel(spec: JobSpec, env: NodeJS.ProcessEnv = process.env): Promise<ModelRecord> {
+  let modelUri = spec.model.uri ?? '';
+  let pin = spec.model.sha256;
+  let registry: ModelRecord['registry'];
+  if (spec.model.ref) {
+    // Aliases are resolved once, here: the plan pins version and sha256 for every task.
+    const root = spec.model.registry ?? env.BATCHSCORE_REGISTRY;
+    if (!root) throw new ModelError('invalid-model', `model: ${spec.model.ref} is a registry ref but neither model.registry nor BATCHSCORE_REGISTRY is set`);
+    const resolved = await openRegistry(root).resolveRef(spec.model.ref);
+    if (pin && pin !== resolved.sha256) {
+      throw new ModelError('sha256-mismatch', `model: sha256 mismatch for ${spec.model.ref} (version ${resolved.version}): expected ${pin}, got ${resolved.sha256}`);
+    }
+    modelUri = resolved.uri;
+    pin = resolved.sha256;
+    registry = { ref: resolved.ref, name: resolved.name, version: resolved.version, ...(resolved.alias !== undefined && { alias: resolved.alias }) };
+  }
+  const { store, key } = resolveUri(modelUri);
   const bytes = await store.get(key);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  if (spec.model.sha256 && spec.model.sha256 !== sha256) {
-    throw new ModelError('sha256-mismatch', `model: sha256 mismatch for ${spec.model.uri}: expected ${spec.model.sha256}, got ${sha256}`);
+  if (pin && pin !== sha256) {
+    throw new ModelError('sha256-mismatch', `model: sha256 mismatch for ${modelUri}: expected ${pin}, got ${sha256}`);
   }
   let source: ModelSignature;
   let signature: ModelSignature;
@@ -42,12 +58,12 @@ export async function resolveModel(spec: JobSpec): Promise<ModelRecord> {
     source = readSignature(bytes);
     signature = source.hasZipMap ? readSignature(stripZipMap(bytes).bytes) : source;
   } catch (err) {
-    throw new ModelError('invalid-model', `model: cannot load ${spec.model.uri}: ${messageOf(err).replace(/^model: /, '')}`);
+    throw new ModelError('invalid-model', `model: cannot load ${modelUri}: ${messageOf(err).replace(/^model: /, '')}`);
   }
   try {
     bindFeatures(signature.inputs, spec.features);
   } catch (err) {
-    if (err instanceof BindingError) throw new BindingError(`${spec.model.uri}: ${err.message.replace(/^model binding: /, '')}`);
+    if (err instanceof BindingError) throw new BindingError(`${modelUri}: ${err.message.replace(/^model binding: /, '')}`);
     throw err;
   }
   const summary = (t: { name: string; elemType: string; shape: readonly (number | string | null)[] }) => ({ name: t.name, elemType: t.elemType, shape: [...t.shape] });
@@ -58,6 +74,7 @@ export async function resolveModel(spec: JobSpec): Promise<ModelRecord> {
     inputs: signature.inputs.map(summary),
     outputs: signature.outputs.filter((o) => o.kind === 'tensor').map(summary),
     notes: source.hasZipMap ? ['ZipMap removed: probabilities exposed as a float tensor'] : [],
+    ...(registry && { registry }),
   };
 }
 

@@ -1,3 +1,5 @@
+import { parseModelRef } from '../registry/names.js';
+
 /**
  * The declarative scoring job: what to read, which model, how to map columns, where to
  * write. `parseJobSpec` turns untrusted JSON into a fully defaulted `JobSpec` or throws a
@@ -24,9 +26,14 @@ export interface JobSpec {
     /** Hive partition column (`dt` for `dt=2026-11-01/`). Absent: the whole input is one partition. */
     partitionKey?: string;
   };
+  /** Exactly one of `uri` and `ref`. */
   model: {
     /** Model file: local path, `file://` or `s3://`. */
-    uri: string;
+    uri?: string;
+    /** Registry reference: `churn@production` (alias), `churn@3` (version) or `churn` (latest). */
+    ref?: string;
+    /** Registry root for `ref`. Default: the `BATCHSCORE_REGISTRY` environment variable. */
+    registry?: string;
     /** Optional pin: the run refuses a model whose bytes hash differently. */
     sha256?: string;
   };
@@ -190,7 +197,17 @@ export function parseJobSpec(raw: unknown): JobSpec {
     throw new SpecError('input.format', `only "parquet" is supported, got ${show(input.format)}`);
   }
   const model = section(raw, 'model');
-  rejectUnknown(model, 'model', ['uri', 'sha256']);
+  rejectUnknown(model, 'model', ['uri', 'ref', 'registry', 'sha256']);
+  if ((model.uri === undefined) === (model.ref === undefined)) {
+    throw new SpecError('model', `expected exactly one of "uri" and "ref", got ${show(model)}`);
+  }
+  if (model.ref !== undefined) {
+    try {
+      parseModelRef(model.ref);
+    } catch (err) {
+      throw new SpecError('model.ref', (err as Error).message.replace(/^registry: /, ''));
+    }
+  }
   const output = section(raw, 'output');
   rejectUnknown(output, 'output', ['uri', 'compression']);
   const compression = output.compression ?? 'snappy';
@@ -220,7 +237,7 @@ export function parseJobSpec(raw: unknown): JobSpec {
     name,
     namespace,
     input: { uri: str(input, 'uri', 'input.uri') },
-    model: { uri: str(model, 'uri', 'model.uri') },
+    model: model.uri !== undefined ? { uri: str(model, 'uri', 'model.uri') } : { ref: str(model, 'ref', 'model.ref') },
     passthrough,
     nulls,
     nonFinite,
@@ -229,6 +246,8 @@ export function parseJobSpec(raw: unknown): JobSpec {
     maxFailedPartitions: integer(raw.maxFailedPartitions, 'maxFailedPartitions', 0, 1_000_000, 0),
   };
   if (partitionKey) spec.input.partitionKey = partitionKey;
+  const registry = optStr(model, 'registry', 'model.registry');
+  if (registry) spec.model.registry = registry;
   const sha256 = optStr(model, 'sha256', 'model.sha256', SHA256_RE);
   if (sha256) spec.model.sha256 = sha256;
   if (features) spec.features = features;

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
 import { constants as fsConstants } from 'node:fs';
-import { copyFile, link, mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
@@ -163,6 +163,17 @@ export class FileStore implements ObjectStore {
       if (errorCode(err) === 'ENOENT' || errorCode(err) === 'ENOTDIR') return;
       throw this.fail('delete', key, err);
     }
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    if (!prefix.endsWith('/')) throw new Error(`storage: deletePrefix needs a folder prefix ending in "/", got "${prefix}"`);
+    this.checkKey(prefix.slice(0, -1));
+    let count = 0;
+    for await (const _ of this.list(prefix)) count++;
+    await rm(prefix, { recursive: true, force: true });
+    // The parent may now be an empty folder of ours (e.g. `_staging/`): S3 would not show it.
+    await rmdir(dirname(prefix.slice(0, -1))).catch(() => {});
+    return count;
   }
 
   /**

@@ -49,6 +49,11 @@ export interface ObjectStore {
   copy(fromKey: string, toKey: string): Promise<{ etag: string }>;
   /** Delete one object; deleting a missing object is not an error. */
   delete(key: string): Promise<void>;
+  /**
+   * Delete every object under `prefix` (which must end with `/`); returns how many. On the
+   * filesystem the emptied folders go too, as they would not exist on S3.
+   */
+  deletePrefix(prefix: string): Promise<number>;
   /** Full URI of a key, e.g. `s3://bucket/a/b.parquet`. */
   uri(key: string): string;
 }

@@ -10,6 +10,7 @@ import {
   type MonitorColumn,
 } from '../../src/monitor/profile-set.js';
 import { emptyNumeric, updateNumeric } from '../../src/monitor/numeric-profile.js';
+import { parseDatasetProfile } from '../../src/monitor/profile-json.js';
 import { assertDatasetEqual, assertNumericEqual, chunkOf, normals, rng } from './helpers.js';
 
 interface Rows {
@@ -104,4 +105,16 @@ test('an integer segment column slices by its values', () => {
   const p = emptyDatasetProfile({ sliceBy: 'seg' });
   profileBatch(p, 100, [{ name: 'seg', role: 'passthrough', type: 'int32', chunks: [{ kind: 'numeric', chunk: chunkOf(seg) }] }]);
   assert.deepEqual(p.slices.map((s) => [s.value, s.profile.rows]), [['0', 34], ['1', 33], ['2', 33]]);
+});
+
+test('a stored profile round-trips through JSON and is validated on the way back', () => {
+  const p = profile(makeRows(500, 6), 200);
+  const back = parseDatasetProfile(JSON.parse(JSON.stringify(p)), 'ref.json');
+  assertDatasetEqual(back, p);
+  const broken = JSON.parse(JSON.stringify(p));
+  broken.overall.columns[2].stats.log.counts[0] += 1;
+  assert.throws(() => parseDatasetProfile(broken, 'ref.json'),
+    /^ProfileFormatError: monitor: profile ref\.json: overall\.columns\[2\]\.stats\.log\.counts: expected counts summing to the 500 finite values, got 501$/);
+  assert.throws(() => parseDatasetProfile({ ...p, version: 2 }, 'ref.json'), /monitor: profile ref\.json: version: expected 1, got 2/);
+  assert.throws(() => parseDatasetProfile('x', 'ref.json'), /\(root\): expected an object, got "x"/);
 });

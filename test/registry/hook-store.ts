@@ -52,6 +52,9 @@ export class HookStore implements ObjectStore {
   delete(key: string) {
     return this.inner.delete(key);
   }
+  deletePrefix(prefix: string) {
+    return this.inner.deletePrefix(prefix);
+  }
   uri(key: string) {
     return this.inner.uri(key);
   }

@@ -451,7 +451,7 @@ describe('bad models fail the whole run before scoring', () => {
     assert.deepEqual(manifest.partitions, []);
     assert.equal(manifest.totals.partitions, 0);
     const files = await filesUnder(out);
-    assert.deepEqual(files.map((f) => f.slice(out.length + 1)), [`_runs/${manifest.runId}.json`], 'only the manifest is written');
+    assert.deepEqual(files.map((f) => f.slice(out.length + 1)), [`_runs/${manifest.runId}.json`, `_runs/${manifest.runId}.lineage.jsonl`].sort(), 'only the manifest and its lineage events are written');
   }
 
   test('a model whose sha256 does not match the pin', async () => {

@@ -126,7 +126,11 @@ test('a missing or empty input.uri is named', () => {
   const { input: _input, ...noInput } = minimal();
   expectSpecError(noInput, 'input', 'undefined');
   expectSpecError({ ...minimal(), input: 'data/in' }, 'input', '"data/in"');
-  expectSpecError({ ...minimal(), model: {} }, 'model.uri');
+  expectSpecError({ ...minimal(), model: {} }, 'model', 'exactly one of "uri" and "ref"');
+  expectSpecError({ ...minimal(), model: { uri: 'm.onnx', ref: 'churn@production' } }, 'model', 'exactly one of "uri" and "ref"');
+  expectSpecError({ ...minimal(), model: { uri: '' } }, 'model.uri', '""');
+  expectSpecError({ ...minimal(), model: { ref: 'Churn@@x' } }, 'model.ref', 'Churn@@x');
+  assert.deepEqual(parseJobSpec({ ...minimal(), model: { ref: 'churn@production', registry: 's3://models' } }).model, { ref: 'churn@production', registry: 's3://models' });
   expectSpecError({ ...minimal(), output: {} }, 'output.uri');
 });
 

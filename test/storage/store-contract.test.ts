@@ -162,6 +162,16 @@ function contract(name: string, make: () => Promise<Fixture>): void {
       assert.deepEqual(await collect(store.list(k('del/'))), []);
     });
 
+    it('deletePrefix removes everything under a folder prefix and nothing beside it', async () => {
+      await store.put(k('dp/run/a.parquet'), 'a');
+      await store.put(k('dp/run/p=1/b.parquet'), 'b');
+      await store.put(k('dp/runner/c.parquet'), 'c');
+      assert.equal(await store.deletePrefix(k('dp/run/')), 2);
+      assert.deepEqual((await collect(store.list(k('dp/')))).map((o) => o.key), [k('dp/runner/c.parquet')]);
+      assert.equal(await store.deletePrefix(k('dp/run/')), 0);
+      await assert.rejects(store.deletePrefix(k('dp/runner')), /ending in "\/"/);
+    });
+
     it('keys with spaces and unicode work everywhere', async () => {
       const key = k('uni/ünï cødé 文件 (1) #?%+&.txt');
       await store.put(key, 'ü');
