@@ -2,6 +2,7 @@ import { demoCommand, DEMO_HELP } from './demo-command.js';
 import { inspectCommand, INSPECT_HELP } from './inspect-command.js';
 import { runCommand, RUN_HELP } from './run-command.js';
 import { verifyCommand, VERIFY_HELP } from './verify-command.js';
+import { modelsCommand, MODELS_HELP } from './models-command.js';
 import { BACKFILL_HELP, backfillCommand, SCHEDULER_HELP, schedulerCommand, STATUS_HELP, statusCommand, WORKER_HELP, workerCommand } from './queue-commands.js';
 import { EXIT, UsageError } from './usage-error.js';
 
@@ -12,6 +13,7 @@ Commands:
   run        score a job spec's partitions on this machine
   inspect    print a Parquet file's schema, row groups and row count
   verify     re-check a finished run: output hashes, row counts, re-scored sample
+  models     model registry: register, list, promote, rollback
 
 Distributed mode (BullMQ on Redis: REDIS_URL):
   worker     process scoring jobs from the queue (start any number)
@@ -26,6 +28,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   run: { run: runCommand, help: RUN_HELP },
   inspect: { run: inspectCommand, help: INSPECT_HELP },
   verify: { run: verifyCommand, help: VERIFY_HELP },
+  models: { run: modelsCommand, help: MODELS_HELP },
   worker: { run: workerCommand, help: WORKER_HELP },
   scheduler: { run: schedulerCommand, help: SCHEDULER_HELP },
   backfill: { run: backfillCommand, help: BACKFILL_HELP },

@@ -47,7 +47,7 @@ function chunkOf(d: arrow.Data): MonitorChunk | null {
   const numeric = arrow.DataType.isFloat(type) || arrow.DataType.isInt(type)
     || arrow.DataType.isDate(type) || arrow.DataType.isTimestamp(type) || arrow.DataType.isTime(type);
   // Numeric-like types whose values are one element per row (not e.g. 64-bit as 2×int32).
-  if (numeric && isNumericArray(d.values) && d.values.length === d.length) {
+  if (numeric && d.stride === 1 && isNumericArray(d.values) && d.values.length >= d.length) {
     return { kind: 'numeric', chunk: { values: d.values, nullBitmap: d.nullBitmap, offset: d.offset, length: d.length, nullCount: d.nullCount } };
   }
   return null;

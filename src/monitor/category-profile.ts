@@ -149,12 +149,32 @@ function byCountThenValue(a: [string, number], b: [string, number]): number {
   return b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
 }
 
-// Sort canonically and apply the cap; returns [kept, folded count].
+// Reorder `a` so its first k entries are the k smallest under `cmp` (Hoare quickselect).
+function selectSmallest<T>(a: T[], k: number, cmp: (x: T, y: T) => number): void {
+  let lo = 0, hi = a.length - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1]!;
+    let i = lo, j = hi;
+    while (i <= j) {
+      while (cmp(a[i]!, pivot) < 0) i++;
+      while (cmp(a[j]!, pivot) > 0) j--;
+      if (i <= j) { const t = a[i]!; a[i] = a[j]!; a[j] = t; i++; j--; }
+    }
+    if (k - 1 <= j) hi = j;
+    else if (k - 1 >= i) lo = i;
+    else return;
+  }
+}
+
+// Sort canonically and apply the cap; returns [kept, folded count]. A high-cardinality
+// column (ids) brings many values per chunk: select the cap first, sort only those.
 function canonical(counts: Map<string, number>, cap: number): [Array<[string, number]>, number] {
-  const entries = [...counts].sort(byCountThenValue);
+  const entries = [...counts];
+  if (entries.length > cap) selectSmallest(entries, cap, byCountThenValue);
   let folded = 0;
   for (let i = cap; i < entries.length; i++) folded += entries[i]![1];
-  return [entries.slice(0, cap), folded];
+  const kept = entries.length > cap ? entries.slice(0, cap) : entries;
+  return [kept.sort(byCountThenValue), folded];
 }
 
 /** Add encoded rows to `profile` in place; with `rows`, only those row indices. */
