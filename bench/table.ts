@@ -47,13 +47,12 @@ function cells(report: Report): string[][] {
   });
 }
 
-function footnotes(report: Report): string[] {
-  const lines = [
+function footnotes(): string[] {
+  return [
     '* rows/s over the timed work section (model loaded / files listed; Node start-up and imports excluded); ' +
       'other rows/s: whole-process wall time, cold one-shot, as a user runs it.',
     'wall s: whole child process, spawn to exit. peak RSS: getrusage maxRSS of that process (all threads).',
   ];
-  return lines;
 }
 
 function ratioLines(report: Report): string[] {
@@ -93,7 +92,7 @@ export function renderText(report: Report): string {
     rule,
     ...rows.slice(1).map(line),
     '',
-    ...footnotes(report),
+    ...footnotes(),
     '',
     'Ratios:',
     ...ratioLines(report).map((l) => `  ${l}`),
@@ -121,7 +120,7 @@ export function renderMarkdown(report: Report): string {
     row(HEADERS.map((_, i) => ([1, 2, 3, 5].includes(i) ? '---:' : '---'))),
     ...cells(report).map(row),
     '',
-    ...footnotes(report).map((l) => `${l.replace(/^\* /, '\\* ')}`).flatMap((l) => [l, '']),
+    ...footnotes().map((l) => `${l.replace(/^\* /, '\\* ')}`).flatMap((l) => [l, '']),
     '**Ratios**',
     '',
     ...ratioLines(report).map((l) => `- ${l}`),

@@ -1,9 +1,3 @@
-import { demoCommand, DEMO_HELP } from './demo-command.js';
-import { inspectCommand, INSPECT_HELP } from './inspect-command.js';
-import { runCommand, RUN_HELP } from './run-command.js';
-import { verifyCommand, VERIFY_HELP } from './verify-command.js';
-import { modelsCommand, MODELS_HELP } from './models-command.js';
-import { BACKFILL_HELP, backfillCommand, SCHEDULER_HELP, schedulerCommand, STATUS_HELP, statusCommand, WORKER_HELP, workerCommand } from './queue-commands.js';
 import { EXIT, UsageError } from './usage-error.js';
 
 const HELP = `Usage: batchscore <command> [options]
@@ -23,16 +17,22 @@ Distributed mode (BullMQ on Redis: REDIS_URL):
 
 Run 'batchscore <command> --help' for a command's options.`;
 
-const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
-  demo: { run: demoCommand, help: DEMO_HELP },
-  run: { run: runCommand, help: RUN_HELP },
-  inspect: { run: inspectCommand, help: INSPECT_HELP },
-  verify: { run: verifyCommand, help: VERIFY_HELP },
-  models: { run: modelsCommand, help: MODELS_HELP },
-  worker: { run: workerCommand, help: WORKER_HELP },
-  scheduler: { run: schedulerCommand, help: SCHEDULER_HELP },
-  backfill: { run: backfillCommand, help: BACKFILL_HELP },
-  status: { run: statusCommand, help: STATUS_HELP },
+interface Command {
+  run: (argv: string[]) => Promise<number>;
+  help: string;
+}
+
+// Commands load on demand: a local `run` must not pay for BullMQ, ioredis or the AWS SDK.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  demo: async () => import('./demo-command.js').then((m) => ({ run: m.demoCommand, help: m.DEMO_HELP })),
+  run: async () => import('./run-command.js').then((m) => ({ run: m.runCommand, help: m.RUN_HELP })),
+  inspect: async () => import('./inspect-command.js').then((m) => ({ run: m.inspectCommand, help: m.INSPECT_HELP })),
+  verify: async () => import('./verify-command.js').then((m) => ({ run: m.verifyCommand, help: m.VERIFY_HELP })),
+  models: async () => import('./models-command.js').then((m) => ({ run: m.modelsCommand, help: m.MODELS_HELP })),
+  worker: async () => import('./queue-commands.js').then((m) => ({ run: m.workerCommand, help: m.WORKER_HELP })),
+  scheduler: async () => import('./queue-commands.js').then((m) => ({ run: m.schedulerCommand, help: m.SCHEDULER_HELP })),
+  backfill: async () => import('./queue-commands.js').then((m) => ({ run: m.backfillCommand, help: m.BACKFILL_HELP })),
+  status: async () => import('./queue-commands.js').then((m) => ({ run: m.statusCommand, help: m.STATUS_HELP })),
 };
 
 /** CLI entry: runs a command and returns the process exit code (0 ok, 1 failed, 2 usage). */
@@ -42,11 +42,12 @@ export async function main(argv: string[]): Promise<number> {
     console.log(HELP);
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const load = COMMANDS[name];
+  if (!load) {
     console.error(`error: unknown command ${JSON.stringify(name)}\n\n${HELP}`);
     return EXIT.usage;
   }
+  const command = await load();
   try {
     return await command.run(rest);
   } catch (err) {

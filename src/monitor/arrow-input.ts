@@ -54,6 +54,16 @@ function chunkOf(d: arrow.Data): MonitorChunk | null {
 }
 
 /**
+ * The type a schema check compares: dictionary encoding and large/small string offsets are
+ * storage choices of the writer (arrow-rs keeps dictionaries, DuckDB does not), not changes.
+ */
+export function logicalType(type: arrow.DataType): string {
+  if (arrow.DataType.isDictionary(type)) return logicalType(type.dictionary);
+  if (arrow.DataType.isLargeUtf8(type)) return 'Utf8';
+  return String(type);
+}
+
+/**
  * An Arrow vector (e.g. `table.getChild(name)` of a row group) as a monitor column; null
  * when its type is not profiled (structs, lists, binary, float16, decimals).
  */
@@ -64,7 +74,7 @@ export function monitorColumnFromVector(name: string, role: ColumnRole, vector: 
     if (!c) return null;
     chunks.push(c);
   }
-  return { name, role, type: String(vector.type), chunks };
+  return { name, role, type: logicalType(vector.type), chunks };
 }
 
 /**
@@ -103,18 +113,22 @@ export function monitorColumnFromPrediction(column: PredictionColumn, rows = col
  * Every column of one scored row group: features and passthrough columns from the decoded
  * Arrow table (a feature that is also passed through counts as a feature), and the
  * prediction columns of the same rows. `extra` names further table columns to profile, such
- * as a `sliceBy` column that is neither a feature nor passed through.
+ * as a `sliceBy` column that is neither a feature nor passed through; `ignore` (the spec's
+ * `monitoring.ignore`) names columns to leave out.
  */
 export function monitorColumnsForRowGroup(
   table: arrow.Table,
   features: readonly string[],
   passthrough: readonly string[],
   predictions: readonly PredictionColumn[],
-  extra: readonly string[] = [],
+  options: { extra?: readonly string[]; ignore?: readonly string[] } = {},
 ): MonitorColumn[] {
   const roles = new Map<string, ColumnRole>();
-  for (const name of [...extra, ...passthrough]) roles.set(name, 'passthrough');
+  for (const name of [...(options.extra ?? []), ...passthrough]) roles.set(name, 'passthrough');
   for (const name of features) roles.set(name, 'feature');
-  const columns = monitorColumnsFromTable(table, [...roles].map(([name, role]) => ({ name, role })));
-  return [...columns, ...predictions.map((p) => monitorColumnFromPrediction(p, table.numRows))];
+  const ignore = new Set(options.ignore ?? []);
+  const wanted = [...roles].filter(([name]) => !ignore.has(name)).map(([name, role]) => ({ name, role }));
+  const columns = monitorColumnsFromTable(table, wanted);
+  const scored = predictions.filter((p) => !ignore.has(p.name)).map((p) => monitorColumnFromPrediction(p, table.numRows));
+  return [...columns, ...scored];
 }

@@ -177,27 +177,43 @@ function canonical(counts: Map<string, number>, cap: number): [Array<[string, nu
   return [kept.sort(byCountThenValue), folded];
 }
 
+// Reused tally, all zeros between calls: a slice touches few of a chunk's labels, so
+// allocating and scanning one entry per label for every slice would dominate.
+let tallyScratch = new Float64Array(0);
+
 /** Add encoded rows to `profile` in place; with `rows`, only those row indices. */
 export function updateCategoryCodes(profile: CategoryProfile, encoded: EncodedCategories, rows?: Int32Array): void {
-  const tally = new Float64Array(encoded.labels.length);
+  if (tallyScratch.length < encoded.labels.length) tallyScratch = new Float64Array(Math.max(encoded.labels.length, 2 * tallyScratch.length));
+  const tally = tallyScratch;
+  const touched: number[] = [];
   const total = rows ? rows.length : encoded.codes.length;
   let nulls = 0;
   for (let r = 0; r < total; r++) {
     const c = encoded.codes[rows ? rows[r]! : r]!;
     if (c < 0) nulls++;
-    else tally[c]!++;
+    else if (tally[c]!++ === 0) touched.push(c);
   }
   profile.count += total;
   profile.nulls += nulls;
-  if (nulls === total) return;
+  if (touched.length === 0) return;
   const counts = new Map(profile.values);
-  encoded.labels.forEach((label, c) => {
-    if (tally[c]! > 0) counts.set(label, (counts.get(label) ?? 0) + tally[c]!);
-  });
+  // Once the profile is full, a new value ranking below its last kept value cannot make the
+  // cut whatever else happens in this chunk (kept counts only grow): fold it right away.
+  // Same result as offering it to `canonical`, far less work for id-like columns.
+  const last = profile.values.length >= profile.cap ? profile.values[profile.values.length - 1] : undefined;
+  let early = 0;
+  for (const c of touched) {
+    const label = encoded.labels[c]!, t = tally[c]!;
+    tally[c] = 0;
+    const kept = counts.get(label);
+    if (kept !== undefined) counts.set(label, kept + t);
+    else if (!last || byCountThenValue([label, t], last) < 0) counts.set(label, t);
+    else early += t;
+  }
   const [values, folded] = canonical(counts, profile.cap);
   profile.values = values;
-  profile.other += folded;
-  if (folded > 0) profile.truncated = true;
+  profile.other += early + folded;
+  if (early + folded > 0) profile.truncated = true;
 }
 
 /** Add the rows of one chunk to `profile` in place; with `rows`, only those row indices. */

@@ -3,31 +3,36 @@
  * both use. Both grids are chosen so that profiles of different partitions (and of a
  * reference made elsewhere) always share edges, which is what makes merging exact:
  *
- * - The log grid is data-independent: bucket edges at ±M0·γ^k with γ = (1+α)/(1−α), so a
- *   bucket's midpoint is within α (1%) of every value in it, like DDSketch. It resolves
- *   heavy-tailed data (amounts, counts, probabilities near 0) but not values with a large
- *   offset and a small spread (years, latitudes), which all land in one or two buckets.
+ * - The log grid is data-independent and log-linear (as in HDR histograms): each power of
+ *   two [2^e, 2^(e+1)) is cut into 32 equal buckets, mirrored for negative values, with a
+ *   zero bucket for magnitudes below 2^-30. A bucket is at most 1/32 of its values wide, so
+ *   its midpoint is within 1/64 (1.6%) of every value in it. The key comes from the bits of
+ *   the double (exponent and top 5 mantissa bits): no logarithm, and every edge is an exact
+ *   double. It resolves heavy-tailed data (amounts, counts, probabilities near 0) but not
+ *   values with a large offset and a small spread (years, latitudes, timestamps).
  * - The linear grid is dyadic: width 2^level, edges at multiples of the width. The level is a
  *   pure function of the column's min and max (the finest one whose span fits the cap), and
  *   a coarser dyadic grid's edges are a subset of a finer one's, so any two linear grids
- *   merge exactly by coarsening the finer one. It resolves offset data to ~1/1024 of the
- *   range, but an outlier coarsens it for everyone.
+ *   merge exactly by coarsening the finer one. It resolves offset data to 1/1024–1/512 of
+ *   the range, but an outlier coarsens it for everyone.
  *
- * Every count is exact on its own grid, so the CDF at any edge of either grid is exact.
+ * Every bucket is [lower, upper) and every count is exact on its own grid, so the number of
+ * values below any edge of either grid is exact.
  */
 
-/** Relative accuracy of the log grid: a log bucket's midpoint is within α of its values. */
-export const LOG_ALPHA = 0.01;
-/** Ratio between consecutive log bucket edges. */
-export const LOG_GAMMA = (1 + LOG_ALPHA) / (1 - LOG_ALPHA);
-const LN_GAMMA = Math.log(LOG_GAMMA);
+/** Log buckets per power of two. */
+export const LOG_SUB_BUCKETS = 32;
+/** Largest error of a log bucket's midpoint, relative to any value in the bucket. */
+export const LOG_RELATIVE_ERROR = 1 / (2 * LOG_SUB_BUCKETS);
+const MIN_EXP = -30;
+const MAX_EXP = 40;
 /** Magnitudes below this (2^-30 ≈ 9.3e-10) share the zero bucket [-M0, M0). */
-export const LOG_MIN_MAGNITUDE = 2 ** -30;
+export const LOG_MIN_MAGNITUDE = 2 ** MIN_EXP;
 /**
- * Log buckets per sign: magnitudes up to 2^40 ≈ 1.1e12 get their own bucket; larger ones
+ * Log buckets per sign: magnitudes below 2^40 ≈ 1.1e12 get their own bucket; larger ones
  * share the last bucket (quantiles stay correct through the exact min and max).
  */
-export const LOG_BUCKETS_PER_SIGN = Math.ceil((70 * Math.LN2) / LN_GAMMA);
+export const LOG_BUCKETS_PER_SIGN = (MAX_EXP - MIN_EXP) * LOG_SUB_BUCKETS;
 /** Most linear buckets a profile keeps; the level coarsens until [min, max] fits. */
 export const LINEAR_MAX_SPAN = 1024;
 /** Finest linear level (bucket width 2^-64). */
@@ -37,6 +42,8 @@ const LINEAR_KEY_BITS = 50;
 
 const M0 = LOG_MIN_MAGNITUDE;
 const L = LOG_BUCKETS_PER_SIGN;
+const SUB_SHIFT = 20 - Math.log2(LOG_SUB_BUCKETS); // top mantissa bits of the high word
+const LOW_MASK = (1 << SUB_SHIFT) - 1;
 
 /**
  * Counts of consecutive integer bucket keys: `counts[i]` counts key `offset + i`. Plain
@@ -48,27 +55,43 @@ export interface DenseCounts {
   counts: number[];
 }
 
+// The double's bits: the high 32-bit word holds sign, exponent and the top 20 mantissa bits.
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+
+// Index (from 0 at 2^MIN_EXP) of the magnitude bucket [lb(i), lb(i+1)) holding m ≥ M0;
+// with `below`, of the bucket (lb(i), lb(i+1)] instead (for the mirrored negative side).
+function magnitudeIndex(m: number, below: boolean): number {
+  f64[0] = m;
+  const hi = u32[HI]!;
+  let i = (((hi >>> 20) & 0x7ff) - 1023 - MIN_EXP) * LOG_SUB_BUCKETS + ((hi >>> SUB_SHIFT) & (LOG_SUB_BUCKETS - 1));
+  if (below && (hi & LOW_MASK) === 0 && u32[1 - HI] === 0) i--; // m is exactly a bucket edge
+  return i > L - 1 ? L - 1 : i;
+}
+
+// Lower edge of magnitude bucket i: 2^(MIN_EXP + ⌊i/32⌋)·(1 + (i mod 32)/32), exact.
+function magnitudeEdge(i: number): number {
+  return 2 ** (MIN_EXP + Math.floor(i / LOG_SUB_BUCKETS)) * (1 + (i % LOG_SUB_BUCKETS) / LOG_SUB_BUCKETS);
+}
+
 /**
- * Key of the log bucket holding finite `x`: 0 is [-M0, M0); k > 0 is [M0·γ^(k-1), M0·γ^k);
- * k < 0 mirrors it as [-M0·γ^(-k), -M0·γ^(-k-1)). Keys grow with x; ±L are open-ended.
+ * Key of the log bucket holding finite `x`; keys grow with x. 0 is [-M0, M0); k > 0 is
+ * magnitude bucket k−1; k < 0 is the mirror of magnitude bucket −k−1, taken as
+ * [−upper, −lower) so that buckets are closed below on both sides. ±L are open-ended.
  */
 export function logKey(x: number): number {
-  if (x >= M0) {
-    const j = Math.floor(Math.log(x / M0) / LN_GAMMA);
-    return 1 + (j < 0 ? 0 : j > L - 1 ? L - 1 : j);
-  }
+  if (x >= M0) return 1 + magnitudeIndex(x, false);
   if (x >= -M0) return 0;
-  // ceil(...) - 1 makes negative buckets closed below, open above, like the positive ones.
-  const j = Math.ceil(Math.log(-x / M0) / LN_GAMMA) - 1;
-  return -(1 + (j < 0 ? 0 : j > L - 1 ? L - 1 : j));
+  return -1 - magnitudeIndex(-x, true);
 }
 
 /** Lower edge of log bucket `key` (−Infinity for the open-ended lowest bucket). */
 export function logLowerEdge(key: number): number {
-  if (key > 0) return M0 * LOG_GAMMA ** (key - 1);
+  if (key > 0) return magnitudeEdge(key - 1);
   if (key === 0) return -M0;
   if (key <= -L) return -Infinity;
-  return -M0 * LOG_GAMMA ** -key;
+  return -magnitudeEdge(-key);
 }
 
 /** Upper edge of log bucket `key` (+Infinity for the open-ended highest bucket). */

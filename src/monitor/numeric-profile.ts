@@ -205,8 +205,8 @@ function checkQ(q: number): void {
  * The q-quantile of the finite values, defined as the value of rank ceil(q·n) (1-based, at
  * least 1): the lower empirical quantile. Both grids locate that rank exactly; the true
  * value lies in the intersection of the two buckets (and [min, max]), and the estimate is
- * its midpoint. Error: at most half that interval, so ≤ α/(1−α)·|x| ≈ 1.01% of the value
- * (log grid, |x| ≥ 2^-30) and ≤ half a linear bucket ≈ (max − min)/1024. q = 0 and q = 1
+ * its midpoint. Error: at most half that interval, so ≤ |x|/64 ≈ 1.6% of the value
+ * (log grid; plus 2^-30 near 0) and ≤ half a linear bucket, under (max − min)/500. q = 0 and q = 1
  * give the exact min and max. NaN bounds when there are no finite values.
  */
 export function quantileBounds(profile: NumericProfile, q: number): QuantileEstimate {

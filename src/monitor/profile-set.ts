@@ -18,6 +18,7 @@ import {
   type EncodedCategories,
 } from './category-profile.js';
 import { emptyNumeric, mergeNumeric, updateNumeric, type NumericProfile } from './numeric-profile.js';
+import { rowsBySlice, rowsIn } from './slice-rows.js';
 
 /** What a column is to the job. */
 export type ColumnRole = 'feature' | 'prediction' | 'passthrough';
@@ -134,13 +135,14 @@ function update(entry: ColumnProfile, p: Prepared, rows?: Int32Array): void {
 }
 
 // Slice id of every row of the batch, adding slices as values appear (up to the cap).
-function sliceIds(profile: DatasetProfile, column: MonitorColumn, rows: number): { ids: Int32Array; sets: ProfileSet[] } {
+// Categorical chunks reuse the encoding made for the column's own profile.
+function sliceIds(profile: DatasetProfile, column: MonitorColumn, prepared: readonly Prepared[], rows: number): { ids: Int32Array; sets: ProfileSet[] } {
   const sets: ProfileSet[] = [];
   const idOf = new Map<string, number>();
   const ids = new Int32Array(rows);
   let base = 0;
-  for (const chunk of column.chunks) {
-    const enc = encodeCategories(chunk.kind === 'numeric' ? { kind: 'codes', chunk: chunk.chunk } : chunk);
+  for (const [k, chunk] of column.chunks.entries()) {
+    const enc = chunk.kind === 'numeric' ? encodeCategories({ kind: 'codes', chunk: chunk.chunk }) : prepared[k]!.encoded!;
     // Slot 0 is null; only values present in the chunk get (or create) a slice.
     const present = new Uint8Array(enc.labels.length + 1);
     for (const c of enc.codes) present[c + 1] = 1;
@@ -172,28 +174,6 @@ function sliceIds(profile: DatasetProfile, column: MonitorColumn, rows: number):
   return { ids, sets };
 }
 
-// Row indices of each slice, ascending (a counting sort of the ids).
-function rowsBySlice(ids: Int32Array, slices: number): Int32Array[] {
-  const counts = new Int32Array(slices);
-  for (const id of ids) counts[id]!++;
-  const lists = Array.from(counts, (n) => new Int32Array(n));
-  const fill = new Int32Array(slices);
-  ids.forEach((id, row) => {
-    lists[id]![fill[id]!++] = row;
-  });
-  return lists;
-}
-
-// The part of an ascending row list inside [base, base + length), relative to base.
-function rowsIn(list: Int32Array, base: number, length: number): Int32Array {
-  let lo = 0, hi = list.length;
-  while (lo < hi) { const m = (lo + hi) >> 1; if (list[m]! < base) lo = m + 1; else hi = m; }
-  let end = lo;
-  while (end < list.length && list[end]! < base + length) end++;
-  const part = list.subarray(lo, end);
-  return base === 0 ? part : part.map((r) => r - base);
-}
-
 /**
  * Add one batch of `rows` rows to `profile`, in place: every column to the overall profile
  * and, when the profile is sliced, each row to its slice. The slice column must be one of
@@ -217,9 +197,9 @@ export function profileBatch(profile: DatasetProfile, rows: number, columns: rea
     for (const p of prepared[i]!) update(entry, p);
   });
   if (profile.sliceBy === null) return;
-  const sliceColumn = columns.find((c) => c.name === profile.sliceBy);
-  if (!sliceColumn) throw new Error(`monitor: slice column ${JSON.stringify(profile.sliceBy)} is not in the batch`);
-  const { ids, sets } = sliceIds(profile, sliceColumn, rows);
+  const s = columns.findIndex((c) => c.name === profile.sliceBy);
+  if (s < 0) throw new Error(`monitor: slice column ${JSON.stringify(profile.sliceBy)} is not in the batch`);
+  const { ids, sets } = sliceIds(profile, columns[s]!, prepared[s]!, rows);
   const lists = rowsBySlice(ids, sets.length);
   sets.forEach((set, s) => {
     const list = lists[s]!;

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { resolveUri } from '../storage/resolve.js';
-import { taskError, type FileResult, type FileTask } from '../run/file-task.js';
+import { PERMANENT_ERRORS, taskError, type FileResult, type FileTask } from '../run/file-task.js';
 import { faultPoint } from '../run/fault-point.js';
 import { finalizeRun, type FileOutcome } from '../run/finalize.js';
 import type { ErrorRecord, RunManifest } from '../run/manifest.js';
@@ -43,9 +43,13 @@ function encodeError(e: { name: string; message: string }): string {
   return `${e.name}: ${e.message}`;
 }
 
+// A child also fails for good after its last attempt at a transient error ("Error: storage: …"):
+// only the permanent error classes are recorded as permanent.
 function decodeError(reason: string): ErrorRecord {
   const m = /^([A-Za-z]*Error): ([\s\S]*)$/.exec(reason);
-  return m ? { name: m[1]!, message: m[2]!, permanent: true } : { name: 'Error', message: reason, permanent: false };
+  if (!m) return { name: 'Error', message: reason, permanent: false };
+  const name = m[1]!;
+  return { name, message: m[2]!, permanent: PERMANENT_ERRORS.has(name) || name === 'PlanError' || name === 'QueueError' };
 }
 
 /** The manifest at `uri`, or null if there is none yet. */
@@ -157,10 +161,22 @@ export function startScoreWorker(redis: Redis, config: QueueConfig, options: Sco
     },
   );
   worker.on('failed', (job, err) => {
-    // Count a file once, when it has failed for good.
-    if (job?.name === 'file' && (err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1))) {
-      void registry.fileFailed((job.data as FileJobData).runId);
-    }
+    if (!job) return;
+    void (async () => {
+      // Only a job that failed for good: no attempt left, unrecoverable, or stalled too often
+      // (a job that will be retried is 'delayed' or 'waiting' by now).
+      if ((await job.getState()) !== 'failed') return;
+      // Count a file once, when it has failed for good.
+      if (job.name === 'file') await registry.fileFailed((job.data as FileJobData).runId);
+      if (job.name === 'finalize') {
+        // The run ends without a manifest: say so, and free its window, or every submission
+        // of the same job and window would return this dead run until the claim expires.
+        const { runId, window } = job.data as FinalizeJobData;
+        log('error', `run ${runId} failed: finalize: ${err.message}`, { runId, job: job.id });
+        await registry.setStatus(runId, 'failed', { finishedAt: new Date().toISOString() });
+        await registry.releaseWindow(window, runId);
+      }
+    })().catch((e: Error) => log('warn', `worker: after a failed job: ${e.message}`));
   });
   worker.on('error', (err) => log('warn', `worker: ${err.message}`));
   return {

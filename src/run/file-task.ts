@@ -18,12 +18,16 @@ export interface FileTask {
   passthrough: string[];
   batchSize: number;
   compression: OutputCompression;
+  /** Profile the columns while scoring (monitoring on); null: no profile. */
+  profile: { sliceBy?: string; maxSlices: number; ignore: string[] } | null;
 }
 
 export interface FileResult {
   rows: number;
   /** Output size and hash; `null` when the input had no rows (nothing written). */
   output: { uri: string; bytes: number; sha256: string } | null;
+  /** Where the file's column profile was staged (monitoring on), else null. */
+  profileUri: string | null;
   decodeMs: number;
   inferMs: number;
   writeMs: number;

@@ -12,6 +12,8 @@ import { manifestKey, runStatus, runTotals, type ErrorRecord, type FileRecord, t
 import type { RunPlan } from './run-plan.js';
 import { runtimeInfo } from './runtime-info.js';
 import { emitRunFinish } from '../lineage/emit.js';
+import { monitorRun, writeRunReport } from './monitor-run.js';
+import { alertPayload, postAlert } from './alert-webhook.js';
 
 /** What happened to one file: its result, or the error of its last attempt. */
 export type FileOutcome = { ok: true; result: FileResult } | { ok: false; error: ErrorRecord };
@@ -47,6 +49,7 @@ export function failedManifest(plan: Pick<RunPlan, 'runId' | 'spec' | 'selection
     partitions: [],
     totals: runTotals([], finishedAt.getTime() - startedAt.getTime()),
     errors: [error],
+    monitoring: null,
   };
 }
 
@@ -118,6 +121,7 @@ export async function finalizeRun(plan: RunPlan, outcomes: readonly (readonly Fi
     options.onPartition?.(record);
     records.push(record);
   }
+  const monitored = await monitorRun(plan, outcomes, records);
   const finishedAt = new Date();
   const errors = [
     ...(options.runErrors ?? []),
@@ -138,8 +142,16 @@ export async function finalizeRun(plan: RunPlan, outcomes: readonly (readonly Fi
     partitions: records,
     totals: runTotals(records, finishedAt.getTime() - options.startedAt.getTime()),
     errors,
+    monitoring: monitored?.record ?? null,
   };
+  if (monitored) monitored.record.reportUri = await writeRunReport(manifest, monitored);
   const manifestUri = await writeManifest(manifest);
+  if (monitored && monitored.record.status !== 'ok') {
+    const top = (monitored.record.drift?.columns ?? []).filter((c) => c.severity !== 'ok').slice(0, 10);
+    options.log?.('warn', `monitoring ${monitored.record.status}: ${top.map((c) => `${c.column} (${c.severity})`).join(', ') || monitored.record.note}`, { runId: plan.runId });
+    // Bounded retries and timeouts: a dead webhook delays the end of a run by seconds, never fails it.
+    if (plan.spec.monitoring?.webhook) await postAlert(plan.spec.monitoring.webhook, alertPayload(manifest, manifestUri), options.log);
+  }
   // Lineage never fails a run: emitRunFinish reports problems instead of throwing.
   await emitRunFinish(manifest, { log: options.log });
   // Staging goes only after the manifest: a finalize that dies before writing it runs again

@@ -5,6 +5,7 @@
  */
 import type { JobSpec } from '../spec/job-spec.js';
 import type { PartitionSelection } from './plan.js';
+import type { MonitoringRecord } from './monitor-run.js';
 
 export type RunStatus = 'succeeded' | 'partial' | 'failed';
 
@@ -78,6 +79,8 @@ export interface RunManifest {
   partitions: PartitionRecord[];
   totals: { partitions: number; failedPartitions: number; files: number; rows: number; outputBytes: number; durationMs: number; rowsPerSecond: number };
   errors: ErrorRecord[];
+  /** Drift and data-quality figures; null when the job has no `monitoring`. */
+  monitoring: MonitoringRecord | null;
 }
 
 /** `succeeded` with no failures, `partial` within `maxFailedPartitions`, else `failed`. */

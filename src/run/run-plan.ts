@@ -11,7 +11,6 @@ import { joinKey, resolveUri } from '../storage/resolve.js';
 import { ModelError, messageOf } from '../model/errors.js';
 import { readSignature, type ModelSignature } from '../model/signature.js';
 import { stripZipMap } from '../model/zipmap.js';
-import { openRegistry } from '../registry/model-registry.js';
 import { bindFeatures, BindingError } from '../scoring/binding.js';
 import { stagingPrefix } from './commit.js';
 import type { FileTask } from './file-task.js';
@@ -38,6 +37,9 @@ export async function resolveModel(spec: JobSpec, env: NodeJS.ProcessEnv = proce
     // Aliases are resolved once, here: the plan pins version and sha256 for every task.
     const root = spec.model.registry ?? env.BATCHSCORE_REGISTRY;
     if (!root) throw new ModelError('invalid-model', `model: ${spec.model.ref} is a registry ref but neither model.registry nor BATCHSCORE_REGISTRY is set`);
+    // Loaded on demand: the registry validates models with ONNX Runtime, which a plain-URI run
+    // never needs on the main thread.
+    const { openRegistry } = await import('../registry/model-registry.js');
     const resolved = await openRegistry(root).resolveRef(spec.model.ref);
     if (pin && pin !== resolved.sha256) {
       throw new ModelError('sha256-mismatch', `model: sha256 mismatch for ${spec.model.ref} (version ${resolved.version}): expected ${pin}, got ${resolved.sha256}`);
@@ -127,5 +129,8 @@ export function fileTask(plan: RunPlan, partition: PlannedPartition, fileIndex: 
     passthrough: plan.spec.passthrough,
     batchSize: plan.spec.batchSize,
     compression: plan.spec.output.compression,
+    profile: plan.spec.monitoring
+      ? { ...(plan.spec.monitoring.sliceBy !== undefined && { sliceBy: plan.spec.monitoring.sliceBy }), maxSlices: plan.spec.monitoring.maxSlices, ignore: plan.spec.monitoring.ignore }
+      : null,
   };
 }

@@ -6,6 +6,8 @@ import { fillMatrix, FeatureValueError, type FillPolicy } from '../scoring/featu
 import { PredictionBuffer, type OutputTensor, type PredictionColumn } from '../scoring/predictions.js';
 import type { FeatureColumn } from '../scoring/columns.js';
 import { faultPoint } from './fault-point.js';
+import { emptyDatasetProfile, profileBatch, type DatasetProfile } from '../monitor/profile-set.js';
+import { monitorColumnsForRowGroup } from '../monitor/arrow-input.js';
 
 /** One model input for one batch. */
 export interface FeedTensor {
@@ -27,6 +29,8 @@ export interface ScoreFileOptions {
   /** Rows per `infer` call. */
   readonly batchSize: number;
   readonly infer: InferFn;
+  /** Profile every column from the same batches (monitoring); absent: no profile. */
+  readonly profile?: { sliceBy?: string; maxSlices: number; ignore: readonly string[] } | null;
 }
 
 export interface ScoreFileResult {
@@ -35,6 +39,8 @@ export interface ScoreFileResult {
   readonly rows: number;
   readonly decodeMs: number;
   readonly inferMs: number;
+  /** Column profiles of this file when asked for. */
+  readonly profile: DatasetProfile | null;
 }
 
 /** A feature value refused by the policy, located in its file. */
@@ -60,7 +66,10 @@ export async function scoreFile(options: ScoreFileOptions): Promise<ScoreFileRes
   const { reader, binding, policy, batchSize, infer } = options;
   const features = binding.features;
   checkSchema(reader.schema, reader.uri, features, options.passthrough);
-  const columnsToRead = [...new Set([...options.passthrough, ...features])];
+  const sliceBy = options.profile?.sliceBy;
+  if (sliceBy) checkSchema(reader.schema, reader.uri, [], [sliceBy]);
+  const columnsToRead = [...new Set([...options.passthrough, ...features, ...(sliceBy ? [sliceBy] : [])])];
+  const profile = options.profile ? emptyDatasetProfile({ ...(sliceBy !== undefined && { sliceBy }), maxSlices: options.profile.maxSlices }) : null;
   const width = binding.kind === 'matrix' ? features.length : 1;
   const Float = binding.kind === 'matrix' ? (binding.type === 'float64' ? Float64Array : Float32Array) : Float32Array;
   // Buffers allocated once per file and reused by every batch (fresh memory costs page faults).
@@ -107,6 +116,11 @@ export async function scoreFile(options: ScoreFileOptions): Promise<ScoreFileRes
       predictions.write(start, n, results);
       faultPoint('score');
     }
+    if (profile) {
+      // Same batches, no second read: profiles come from the decoded columns and predictions.
+      const extra = sliceBy ? [sliceBy] : [];
+      profileBatch(profile, rows, monitorColumnsForRowGroup(table, features, options.passthrough, predictions.columns(), { extra, ignore: options.profile!.ignore }));
+    }
     const children: Record<string, arrow.Vector> = {};
     for (const name of options.passthrough) children[name] = table.getChild(name)!;
     for (const col of predictions.columns()) {
@@ -116,5 +130,5 @@ export async function scoreFile(options: ScoreFileOptions): Promise<ScoreFileRes
     batches.push(...new arrow.Table(children).batches);
     fileRow += rows;
   }
-  return { table: batches.length ? new arrow.Table(batches) : null, rows: fileRow, decodeMs, inferMs };
+  return { table: batches.length ? new arrow.Table(batches) : null, rows: fileRow, decodeMs, inferMs, profile };
 }

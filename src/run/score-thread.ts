@@ -69,6 +69,7 @@ async function scoreTask(task: FileTask): Promise<FileResult> {
         outputNames: m.outputNames,
         batchSize: task.batchSize,
         infer,
+        profile: task.profile,
       });
     } finally {
       reader.close();
@@ -85,8 +86,14 @@ async function scoreTask(task: FileTask): Promise<FileResult> {
     await out.store.put(out.key, bytes);
     output = { uri: task.output.uri, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
   }
+  let profileUri: string | null = null;
+  if (scored.profile) {
+    profileUri = `${task.output.uri}.profile.json`;
+    const loc = resolveUri(profileUri);
+    await loc.store.put(loc.key, JSON.stringify(scored.profile), { contentType: 'application/json' });
+  }
   const end = performance.now();
-  return { rows: scored.rows, output, decodeMs: scored.decodeMs, inferMs: scored.inferMs, writeMs: end - w0, totalMs: end - t0 };
+  return { rows: scored.rows, output, profileUri, decodeMs: scored.decodeMs, inferMs: scored.inferMs, writeMs: end - w0, totalMs: end - t0 };
 }
 
 serveThread(scoreTask, {

@@ -1,4 +1,5 @@
 import { parseModelRef } from '../registry/names.js';
+import { parseMonitoringSpec, type MonitoringSpec } from '../monitor/thresholds.js';
 
 /**
  * The declarative scoring job: what to read, which model, how to map columns, where to
@@ -57,6 +58,8 @@ export interface JobSpec {
   maxFailedPartitions: number;
   /** Nightly schedule for `batchscore scheduler`. */
   schedule?: ScheduleSpec;
+  /** Data-quality and drift monitoring; absent: no profiles are computed. */
+  monitoring?: MonitoringSpec;
 }
 
 export interface ScheduleSpec {
@@ -186,7 +189,7 @@ export function parseJobSpec(raw: unknown): JobSpec {
   if (!isObject(raw)) throw new SpecError('(root)', `expected a JSON object, got ${show(raw)}`);
   rejectUnknown(raw, '', [
     '$schema', 'name', 'namespace', 'description', 'input', 'model', 'features', 'passthrough',
-    'nulls', 'nonFinite', 'output', 'batchSize', 'maxFailedPartitions', 'schedule',
+    'nulls', 'nonFinite', 'output', 'batchSize', 'maxFailedPartitions', 'schedule', 'monitoring',
   ]);
   const name = str(raw, 'name', 'name', NAME_RE);
   const namespace = optStr(raw, 'namespace', 'namespace') ?? 'batchscore';
@@ -252,6 +255,7 @@ export function parseJobSpec(raw: unknown): JobSpec {
   if (sha256) spec.model.sha256 = sha256;
   if (features) spec.features = features;
   if (raw.schedule !== undefined) spec.schedule = scheduleSpec(section(raw, 'schedule'));
+  if (raw.monitoring !== undefined) spec.monitoring = parseMonitoringSpec(raw.monitoring, 'monitoring', (field, message) => new SpecError(field, message));
   if (spec.input.uri.replace(/\/+$/, '') === spec.output.uri.replace(/\/+$/, '')) {
     throw new SpecError('output.uri', `must differ from input.uri, got ${show(spec.output.uri)}`);
   }

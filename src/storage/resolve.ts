@@ -7,7 +7,8 @@ import { isAbsolute, posix, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FileStore } from './file-store.js';
 import type { ObjectStore } from './object-store.js';
-import { S3Store, type S3StoreOptions } from './s3-store.js';
+import type { S3StoreOptions } from './s3-store.js';
+import { LazyS3Store } from './lazy-s3-store.js';
 
 /** A parsed location: a local absolute path, or a bucket and key (no leading slash). */
 export type ParsedUri = { scheme: 'file'; path: string } | { scheme: 's3'; bucket: string; key: string };
@@ -71,7 +72,7 @@ function keepTrailingSlash(original: string, path: string): string {
 }
 
 const fileStore = new FileStore();
-const s3Stores = new Map<string, S3Store>();
+const s3Stores = new Map<string, LazyS3Store>();
 // Explicit credentials (objects or provider functions) join the cache key by identity,
 // never by content: secrets stay out of the key.
 const credentialIds = new WeakMap<object, number>();
@@ -95,7 +96,7 @@ export function resolveUri(uri: string, options: ResolveOptions = {}): Resolved 
   const cacheKey = JSON.stringify([parsed.bucket, credentialId, fields]);
   let store = s3Stores.get(cacheKey);
   if (!store) {
-    store = new S3Store({ ...settings, bucket: parsed.bucket });
+    store = new LazyS3Store({ ...settings, bucket: parsed.bucket });
     s3Stores.set(cacheKey, store);
   }
   return { store, key: parsed.key };

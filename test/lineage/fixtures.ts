@@ -98,6 +98,7 @@ export function manifest(statuses: PartitionRecord['status'][] = ['succeeded', '
     partitions,
     totals: { partitions: 3, failedPartitions: failed, files: 6, rows: 0, outputBytes: 0, durationMs: 300000, rowsPerSecond: 0 },
     errors: partitions.flatMap((p) => (p.error ? [{ ...p.error, message: `${p.dir}: ${p.error.message}` }] : [])),
+    monitoring: null,
   };
 }
 
@@ -110,5 +111,6 @@ export function unplannedManifest(): RunManifest {
     model: null,
     partitions: [],
     errors: [{ name: 'RegistryError', message: 'registry: model "churn" has no alias "production" in s3://models (aliases: staging)', permanent: true }],
+    monitoring: null,
   };
 }

@@ -97,6 +97,8 @@ test('PSI, JS and KS equal a direct computation from the raw samples with the sa
     ['lognormal', normals(5000, 5).map(Math.exp), normals(3000, 6, 0.2).map(Math.exp)],
     ['discrete', Float64Array.from({ length: 3000 }, () => Math.floor(u() * 4)), Float64Array.from({ length: 3000 }, () => Math.floor(u() * 5))],
     ['years', Float64Array.from({ length: 4000 }, () => 2020 + 5 * u()), Float64Array.from({ length: 4000 }, () => 2021 + 5 * u())],
+    // Negative integers sit exactly on log-bucket edges.
+    ['negative integers', Float64Array.from({ length: 3000 }, () => Math.floor(u() * 40) - 39), Float64Array.from({ length: 3000 }, () => Math.floor(u() * 40) - 35)],
   ];
   for (const [name, a, b] of cases) {
     const ra = numeric(a), rb = numeric(b);

@@ -10,7 +10,7 @@ import {
   updateNumeric,
   type NumericProfile,
 } from '../../src/monitor/numeric-profile.js';
-import { LOG_ALPHA, LOG_MIN_MAGNITUDE, linearWidth, totalCount } from '../../src/monitor/grid.js';
+import { LOG_MIN_MAGNITUDE, LOG_RELATIVE_ERROR, linearWidth, logKey, logLowerEdge, logUpperEdge, totalCount } from '../../src/monitor/grid.js';
 import { assertNumericEqual, chunkOf, exactQuantile, normals, rng } from './helpers.js';
 
 function profileOf(...chunks: Parameters<typeof updateNumeric>[1][]): NumericProfile {
@@ -90,7 +90,7 @@ test('quantiles hold the true quantile in their bounds and are within the stated
       const truth = exactQuantile(sorted, q);
       const b = quantileBounds(p, q);
       assert.ok(b.lo <= truth && truth <= b.hi, `${name} q=${q}: ${truth} not in [${b.lo}, ${b.hi}]`);
-      const bound = Math.min((LOG_ALPHA / (1 - LOG_ALPHA)) * Math.abs(truth) + LOG_MIN_MAGNITUDE, halfLinear);
+      const bound = Math.min(LOG_RELATIVE_ERROR * Math.abs(truth) + LOG_MIN_MAGNITUDE, halfLinear);
       assert.ok(Math.abs(b.value - truth) <= bound * (1 + 1e-12), `${name} q=${q}: ${b.value} vs ${truth} (bound ${bound})`);
     }
   }

@@ -12,12 +12,13 @@ test('an absent or empty section gives the defaults (PSI 0.1/0.25)', () => {
 test('fields override the defaults; a band may set one side only', () => {
   const spec = parseMonitoringSpec({
     psi: { alert: 0.5 }, ks: { warn: 0.05, alert: 0.1 }, bins: 20, minRows: 1000, sliceBy: 'region',
-    maxSlices: 10, webhook: 'https://hooks.example.com/x', reference: 's3://models/churn/3/reference.json',
+    maxSlices: 10, ignore: ['id'], webhook: 'https://hooks.example.com/x', reference: 's3://models/churn/3/reference.json',
   });
   assert.deepEqual(spec.psi, { warn: 0.1, alert: 0.5 });
   assert.deepEqual(spec.ks, { warn: 0.05, alert: 0.1 });
   assert.equal(spec.bins, 20);
   assert.equal(spec.sliceBy, 'region');
+  assert.deepEqual(spec.ignore, ['id']);
   assert.equal(spec.webhook, 'https://hooks.example.com/x');
   assert.equal(spec.reference, 's3://models/churn/3/reference.json');
 });
@@ -34,6 +35,8 @@ test('errors name the field and quote the value', () => {
     [{ sliceBy: '' }, /^SpecError: spec: monitoring\.sliceBy: expected a column name, got ""$/],
     [{ webhook: 'ftp://x/y' }, /^SpecError: spec: monitoring\.webhook: expected an http\(s\) URL, got "ftp:\/\/x\/y"$/],
     [{ reference: 3 }, /^SpecError: spec: monitoring\.reference: expected a non-empty string, got 3$/],
+    [{ ignore: ['id', 7] }, /^SpecError: spec: monitoring\.ignore\[1\]: expected a column name, got 7$/],
+    [{ ignore: ['region'], sliceBy: 'region' }, /^SpecError: spec: monitoring\.ignore: cannot ignore the sliceBy column "region"$/],
   ];
   for (const [raw, re] of cases) assert.throws(() => parseMonitoringSpec(raw), re);
 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FileStore } from '../../src/storage/file-store.js';
 import { closeCachedStores, joinKey, parseUri, resolveUri, s3SettingsFromEnv } from '../../src/storage/resolve.js';
-import { S3Store } from '../../src/storage/s3-store.js';
+import { LazyS3Store } from '../../src/storage/lazy-s3-store.js';
 import { S3RVER_CREDENTIALS, startS3rver, type S3rverHandle } from '../support/s3rver.js';
 
 describe('parseUri', () => {
@@ -112,7 +112,7 @@ describe('resolveUri', () => {
     };
     const s3 = { credentials: S3RVER_CREDENTIALS };
     const { store, key } = resolveUri(`s3://${bucket}/runs/r1/out.txt`, { env, s3 });
-    assert.ok(store instanceof S3Store);
+    assert.ok(store instanceof LazyS3Store);
     assert.equal(key, 'runs/r1/out.txt');
     assert.equal(store.conditionalWrites, false);
     assert.equal(store.uri(key), `s3://${bucket}/runs/r1/out.txt`);
