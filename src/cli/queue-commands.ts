@@ -8,6 +8,8 @@ import { getRunStatus } from '../queue/run-status.js';
 import { startScheduler } from '../queue/scheduler.js';
 import { startScoreWorker } from '../queue/score-worker.js';
 import { submitRun } from '../queue/submit-run.js';
+import { startMetricsServer } from '../queue/metrics-server.js';
+import { createMonitorMetrics } from '../monitor/metrics.js';
 import { loadSpecFile } from './run-command.js';
 import { createReporter } from './progress.js';
 import { selectionFromArgs } from './selection-args.js';
@@ -21,12 +23,16 @@ stop taking jobs, finish the running ones, exit.
 
 Options:
   --concurrency N     files scored at once, one thread each (default 1)
-  --lock-ms N         job lock duration (default 30000)`;
+  --lock-ms N         job lock duration (default 30000)
+  --metrics-port N    serve Prometheus metrics at http://host:N/metrics`;
 
 export const SCHEDULER_HELP = `Usage: batchscore scheduler <job.json>
 
 Submit the job's run on its "schedule" (cron, tz, offsetDays, catchUp) and, on start,
-catch up firings whose partition is not published yet.`;
+catch up firings whose partition is not published yet.
+
+Options:
+  --metrics-port N    serve Prometheus metrics (queue depth, process) at /metrics`;
 
 export const BACKFILL_HELP = `Usage: batchscore backfill <job.json> (--from D --to D | --partition V...) [--rerun] [--wait]
 
@@ -37,6 +43,12 @@ the same job and window while its run is active returns that run; --rerun forces
 export const STATUS_HELP = `Usage: batchscore status <runId> [--json]
 
 Partitions and files done/failed/pending, rows, rate; errors once finished.`;
+
+function portArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--metrics-port expects a port from 0 to 65535, got ${JSON.stringify(value)}`);
+  return n;
+}
 
 function int(value: string | undefined, option: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -54,28 +66,32 @@ function untilSignal(): Promise<string> {
 }
 
 export async function workerCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { concurrency: { type: 'string' }, 'lock-ms': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({ args: argv, options: { concurrency: { type: 'string' }, 'lock-ms': { type: 'string' }, 'metrics-port': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) return console.log(WORKER_HELP), EXIT.ok;
   const config = queueConfigFromEnv();
   const reporter = createReporter();
   const redis = createRedis(config.redisUrl);
   const lockDuration = int(values['lock-ms'], '--lock-ms', Number(process.env.BATCHSCORE_LOCK_MS) || 30_000);
+  const metrics = createMonitorMetrics();
+  const server = values['metrics-port'] === undefined ? null : await startMetricsServer(metrics, portArg(values['metrics-port']), { redis, config });
   const worker = startScoreWorker(redis, config, {
+    metrics,
     concurrency: int(values.concurrency, '--concurrency', 1),
     lockDuration,
     stalledInterval: Number(process.env.BATCHSCORE_STALLED_MS) || lockDuration,
     log: (level, msg, fields) => reporter.event(level, msg, fields),
   });
-  reporter.event('info', 'worker started', { redis: redactUrl(config.redisUrl), queue: config.queueName, pid: process.pid });
+  reporter.event('info', 'worker started', { redis: redactUrl(config.redisUrl), queue: config.queueName, pid: process.pid, ...(server && { metrics: `http://127.0.0.1:${server.port}/metrics` }) });
   const signal = await untilSignal();
   reporter.event('info', `worker stopping (${signal}): finishing running jobs`);
   await worker.close();
+  await server?.close();
   await redis.quit().catch(() => {});
   return EXIT.ok;
 }
 
 export async function schedulerCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { 'metrics-port': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) return console.log(SCHEDULER_HELP), EXIT.ok;
   if (positionals.length !== 1) throw new UsageError('scheduler expects one job spec file');
   const spec = await loadSpecFile(positionals[0]!);
@@ -83,6 +99,7 @@ export async function schedulerCommand(argv: string[]): Promise<number> {
   const config = queueConfigFromEnv();
   const reporter = createReporter();
   const redis = createRedis(config.redisUrl);
+  const server = values['metrics-port'] === undefined ? null : await startMetricsServer(createMonitorMetrics(), portArg(values['metrics-port']), { redis, config });
   const scheduler = startScheduler(spec, redis, config, {
     onSubmit: (e) => reporter.event('info', `${e.catchUp ? 'catch-up: ' : ''}submitted ${spec.name} for ${e.partition}`, { runId: e.result.runId, created: e.result.created, partition: e.partition }),
     onError: (err) => reporter.event('error', err.message),
@@ -90,6 +107,7 @@ export async function schedulerCommand(argv: string[]): Promise<number> {
   reporter.event('info', 'scheduler started', { job: spec.name, cron: spec.schedule.cron, tz: spec.schedule.tz });
   await untilSignal();
   scheduler.stop();
+  await server?.close();
   await redis.quit().catch(() => {});
   return EXIT.ok;
 }

@@ -16,6 +16,7 @@ import { fileTask, type RunPlan } from '../run/run-plan.js';
 import { ThreadPool, ThreadTaskError } from '../run/thread-pool.js';
 import type { QueueConfig } from './connection.js';
 import { RunRegistry } from './run-registry.js';
+import type { MonitorMetrics } from '../monitor/metrics.js';
 import { parseFileJobId, type FileJobData, type FinalizeJobData } from './submit-run.js';
 
 /** Options of `startScoreWorker`. */
@@ -28,6 +29,8 @@ export interface ScoreWorkerOptions {
   stalledInterval?: number;
   /** Times a job may stall before it fails. Default 2. */
   maxStalledCount?: number;
+  /** Prometheus metrics to record files, partitions and runs in. */
+  metrics?: MonitorMetrics;
   /** Structured log sink. */
   log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 }
@@ -67,12 +70,18 @@ export function startScoreWorker(redis: Redis, config: QueueConfig, options: Sco
   const registry = new RunRegistry(redis, `${config.prefix}:${config.queueName}`);
   const pool = new ThreadPool<FileTask, FileResult>({ script: new URL('../run/score-thread.js', import.meta.url), size: concurrency });
   const plans = new Map<string, Promise<RunPlan>>();
+  // Job names by run id, for metrics recorded in synchronous event handlers.
+  const jobNames = new Map<string, string>();
 
   const loadPlan = (runId: string, planUri: string): Promise<RunPlan> => {
     let plan = plans.get(runId);
     if (!plan) {
       const { store, key } = resolveUri(planUri);
-      plan = store.get(key).then((bytes) => JSON.parse(new TextDecoder().decode(bytes)) as RunPlan);
+      plan = store.get(key).then((bytes) => {
+        const loaded = JSON.parse(new TextDecoder().decode(bytes)) as RunPlan;
+        jobNames.set(runId, loaded.spec.name);
+        return loaded;
+      });
       plan.catch(() => plans.delete(runId));
       plans.set(runId, plan);
       if (plans.size > 64) plans.delete(plans.keys().next().value!);
@@ -100,6 +109,7 @@ export function startScoreWorker(redis: Redis, config: QueueConfig, options: Sco
       throw new Error(encodeError(e));
     }
     faultPoint('after-upload');
+    options.metrics?.recordFile(plan.spec.name, { rows: result.rows, seconds: result.totalMs / 1000, outcome: 'ok' });
     await registry.fileDone(runId, `${p}-${i}`, result.rows);
     return result;
   };
@@ -138,6 +148,22 @@ export function startScoreWorker(redis: Redis, config: QueueConfig, options: Sco
     });
     faultPoint('after-finalize');
     await registry.setStatus(runId, manifest.status, { manifestUri, finishedAt: manifest.finishedAt });
+    if (options.metrics) {
+      const job = plan.spec.name;
+      for (const p of manifest.partitions) {
+        const seconds = p.files.reduce((s, f) => s + (f.timings?.totalMs ?? 0), 0) / 1000;
+        options.metrics.recordPartition(job, { outcome: p.status, seconds });
+      }
+      const seconds = manifest.totals.durationMs / 1000;
+      options.metrics.setRowsPerSecond(job, manifest.totals.rowsPerSecond);
+      options.metrics.recordRun(job, {
+        status: manifest.status === 'failed' ? 'failed' : manifest.monitoring?.status ?? 'ok',
+        rows: manifest.totals.rows,
+        seconds,
+        finishedAt: new Date(manifest.finishedAt),
+        drift: manifest.monitoring?.drift ?? null,
+      });
+    }
     await registry.releaseWindow(window, runId);
     log('info', `run ${runId} ${manifest.status}`, { runId, status: manifest.status, rows: manifest.totals.rows, manifestUri });
     return { status: manifest.status, manifestUri };
