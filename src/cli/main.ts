@@ -8,6 +8,8 @@ Commands:
   inspect    print a Parquet file's schema, row groups and row count
   verify     re-check a finished run: output hashes, row counts, re-scored sample
   models     model registry: register, list, promote, rollback
+  profile    compute a reference profile of a dataset (for drift monitoring)
+  evaluate   join late ground-truth labels with a run's predictions: AUC, log loss, ...
 
 Distributed mode (BullMQ on Redis: REDIS_URL):
   worker     process scoring jobs from the queue (start any number)
@@ -29,6 +31,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   inspect: async () => import('./inspect-command.js').then((m) => ({ run: m.inspectCommand, help: m.INSPECT_HELP })),
   verify: async () => import('./verify-command.js').then((m) => ({ run: m.verifyCommand, help: m.VERIFY_HELP })),
   models: async () => import('./models-command.js').then((m) => ({ run: m.modelsCommand, help: m.MODELS_HELP })),
+  profile: async () => import('./profile-command.js').then((m) => ({ run: m.profileCommand, help: m.PROFILE_HELP })),
+  evaluate: async () => import('./evaluate-command.js').then((m) => ({ run: m.evaluateCommand, help: m.EVALUATE_HELP })),
   worker: async () => import('./queue-commands.js').then((m) => ({ run: m.workerCommand, help: m.WORKER_HELP })),
   scheduler: async () => import('./queue-commands.js').then((m) => ({ run: m.schedulerCommand, help: m.SCHEDULER_HELP })),
   backfill: async () => import('./queue-commands.js').then((m) => ({ run: m.backfillCommand, help: m.BACKFILL_HELP })),

@@ -10,11 +10,16 @@ import { openRegistry } from '../registry/model-registry.js';
 import { checkVersion } from '../registry/names.js';
 import { RegistryError } from '../registry/errors.js';
 import { EXIT, UsageError } from './usage-error.js';
+import { parseDatasetProfile } from '../monitor/profile-json.js';
+import { referenceProfileUri } from '../run/monitor-run.js';
+import { resolveUri } from '../storage/resolve.js';
 
 export const MODELS_HELP = `Usage: batchscore models <subcommand> [--registry URI] [--json]
 
-  register <name> <model.onnx> [--metrics auc=0.81,...] [--card card.md]
-                            validate (loads in ONNX Runtime) and store as the next version
+  register <name> <model.onnx> [--metrics auc=0.81,...] [--card card.md] [--reference profile.json]
+                            validate (loads in ONNX Runtime) and store as the next version;
+                            --reference attaches a training-data profile (batchscore profile)
+                            that monitored runs of this version compare against by default
   list <name>               versions (sha256, created, metrics) and aliases
   promote <name> <version> --alias <alias>
                             point an alias at a version (history kept)
@@ -42,6 +47,7 @@ export async function modelsCommand(argv: string[]): Promise<number> {
       registry: { type: 'string' },
       metrics: { type: 'string', multiple: true },
       card: { type: 'string' },
+      reference: { type: 'string' },
       alias: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -62,8 +68,14 @@ export async function modelsCommand(argv: string[]): Promise<number> {
           throw new UsageError(`cannot read model ${path}: ${err.message}`);
         });
         const card = values.card ? await readFile(values.card, 'utf8') : undefined;
+        // Check the reference before registering: a version is immutable once written.
+        const reference = values.reference ? parseDatasetProfile(JSON.parse(await readFile(values.reference, 'utf8')), values.reference) : undefined;
         const v = await registry.register(name, bytes, { metrics: parseMetricArgs(values.metrics ?? []), card, source: basename(path) });
-        out(values.json, v, () => `registered ${name} version ${v.metadata.version} (sha256 ${v.metadata.sha256}) at ${v.uri}`);
+        if (reference) {
+          const loc = resolveUri(referenceProfileUri(v.uri));
+          await loc.store.put(loc.key, JSON.stringify(reference), { ifNoneMatch: '*', contentType: 'application/json' });
+        }
+        out(values.json, v, () => `registered ${name} version ${v.metadata.version} (sha256 ${v.metadata.sha256}) at ${v.uri}${reference ? ' with a reference profile' : ''}`);
         return EXIT.ok;
       }
       case 'list': {

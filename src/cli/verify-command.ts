@@ -14,7 +14,7 @@ sample of rows (default 1000, spread over all files) re-scored with the pinned m
 The manifest is found from --output (the job's output URI), a manifest URI/path, or the
 run's Redis record (REDIS_URL). Exit code 1 on any mismatch.`;
 
-async function findManifest(ref: string, output: string | undefined): Promise<string> {
+export async function findManifest(ref: string, output: string | undefined): Promise<string> {
   if (ref.endsWith('.json')) return ref;
   if (output) {
     const out = resolveUri(output);

@@ -36,6 +36,11 @@ async function readProfile(uri: string): Promise<DatasetProfile> {
   return parseDatasetProfile(JSON.parse(new TextDecoder().decode(await store.get(key))), uri);
 }
 
+/** Where a registered model version keeps its training-data reference profile. */
+export function referenceProfileUri(modelUri: string): string {
+  return modelUri.replace(/[^/]*$/, 'reference.profile.json');
+}
+
 /** A baseline run id names `<output>/_runs/<id>.profile.json`; anything else is a URI. */
 export function referenceUri(reference: string, store: ObjectStore, outputRoot: string): string {
   return UUID.test(reference) ? store.uri(joinKey(outputRoot, '_runs', `${reference}.profile.json`)) : reference;
@@ -65,8 +70,17 @@ export async function monitorRun(plan: RunPlan, outcomes: readonly (readonly Fil
   const base = { profileUri: store.uri(profileKey), reportUri: null };
   const bare = (record: MonitoringRecord): MonitorResult => ({ record, panels: [] });
   if (!profile) return bare({ status: 'ok', reference: monitoring.reference ?? null, note: 'no partition was published: nothing to compare', drift: null, ...base });
-  if (!monitoring.reference) return bare({ status: 'ok', reference: null, note: 'no monitoring.reference: profile recorded, not compared', drift: null, ...base });
-  const refUri = referenceUri(monitoring.reference, store, plan.outputRoot);
+  let refUri: string;
+  if (monitoring.reference) refUri = referenceUri(monitoring.reference, store, plan.outputRoot);
+  else {
+    // A registered model may carry the profile of its training data (models register --reference).
+    const attached = plan.model.registry ? referenceProfileUri(plan.model.uri) : null;
+    const loc = attached ? resolveUri(attached) : null;
+    if (!attached || !loc || !(await loc.store.head(loc.key))) {
+      return bare({ status: 'ok', reference: null, note: 'no monitoring.reference: profile recorded, not compared', drift: null, ...base });
+    }
+    refUri = attached;
+  }
   let reference: DatasetProfile;
   try {
     reference = await readProfile(refUri);
