@@ -162,11 +162,14 @@ describe('distributed mode on s3:// with 2 worker processes', () => {
     const selection = { kind: 'values' as const, values: [DATES[1]!, DATES[2]!] };
     const queue = new Queue(config.queueName, { connection: redis });
     await queue.pause(); // workers take nothing: the run stays active while we submit again
-    let first, second, rerun;
+    let first, second, rerun, other;
     try {
-      first = await submitRun(spec, redis, config, { selection });
+      // Three submitters at once: exactly one run is created, the others get it back.
+      const racing = await Promise.all([1, 2, 3].map(() => submitRun(spec, redis, config, { selection })));
+      assert.equal(racing.filter((r) => r.created).length, 1);
+      first = racing.find((r) => r.created)!;
+      assert.deepEqual(new Set(racing.map((r) => r.runId)), new Set([first.runId]));
       second = await submitRun(spec, redis, config, { selection });
-      assert.equal(first.created, true);
       assert.deepEqual(second, { runId: first.runId, created: false, files: 2 });
       // The CLI sees the same active run.
       const specPath = join(dir.path, 'job.json');
@@ -175,12 +178,15 @@ describe('distributed mode on s3:// with 2 worker processes', () => {
       assert.equal((await cli.exited).code, 0, cli.output());
       assert.match(cli.stdout(), new RegExp(`already active: run ${first.runId} \\(2 files\\)`));
       // A different window is a different run.
-      const other = await submitRun(spec, redis, config, { selection: { kind: 'values', values: [DATES[1]!] } });
+      other = await submitRun(spec, redis, config, { selection: { kind: 'values', values: [DATES[1]!] } });
       assert.equal(other.created, true);
       assert.notEqual(other.runId, first.runId);
-      rerun = await submitRun(spec, redis, config, { selection, rerun: true });
-      assert.equal(rerun.created, true);
-      assert.notEqual(rerun.runId, first.runId);
+      const forced = spawnCli(['backfill', specPath, '--partition', DATES[1]!, '--partition', DATES[2]!, '--rerun'], env);
+      assert.equal((await forced.exited).code, 0, forced.output());
+      const rerunId = /^submitted: run ([0-9a-f-]{36}) \(2 files\)$/m.exec(forced.stdout())?.[1];
+      assert.ok(rerunId, forced.output());
+      assert.notEqual(rerunId, first.runId);
+      rerun = { runId: rerunId, created: true, files: 2 };
       // The rerun now holds the window.
       const again = await submitRun(spec, redis, config, { selection });
       assert.deepEqual(again, { runId: rerun.runId, created: false, files: 2 });
@@ -190,12 +196,14 @@ describe('distributed mode on s3:// with 2 worker processes', () => {
       await queue.resume();
       await queue.close();
     }
-    const [a, b] = await Promise.all([first, rerun].map((r) => waitForManifest(redis, config, r.runId, 60_000, logs)));
-    // Both runs finish. The older one never replaces what the newer one published.
-    for (const s of [a!, b!]) {
-      assert.ok(s.manifest!.status === 'succeeded', `status ${s.manifest!.status}`);
-      assert.equal(s.manifest!.partitions.length, 2);
+    const [a, b, c] = await Promise.all([first, rerun, other].map((r) => waitForManifest(redis, config, r.runId, 60_000, logs)));
+    // All runs finish. The older ones never replace what the newer one published (they are
+    // 'superseded' where it got there first).
+    for (const [s, n] of [[a!, 2], [b!, 2], [c!, 1]] as const) {
+      assert.equal(s.manifest!.status, 'succeeded', JSON.stringify(s.manifest!.errors));
+      assert.equal(s.manifest!.partitions.length, n);
     }
+    assert.ok(b!.manifest!.partitions.every((p) => p.status === 'succeeded'), 'the newest run is never superseded');
     for (const d of [DATES[1]!, DATES[2]!]) {
       const marker = JSON.parse(new TextDecoder().decode(await store.get(`lake/scores/dt=${d}/_SUCCESS.json`))) as SuccessMarker;
       assert.equal(marker.runId, rerun.runId, `dt=${d} is published by the newer run`);

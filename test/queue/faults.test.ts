@@ -84,11 +84,10 @@ class Scenario {
  * the files the `_SUCCESS.json` markers list), and no staging left.
  */
 async function assertExactlyOnce(out: string, manifest: RunManifest, lateStagingOf?: string): Promise<void> {
-  const dates = DATES;
   assert.equal(manifest.status, 'succeeded', JSON.stringify(manifest.errors));
   assert.deepEqual(manifest.errors, []);
-  assert.deepEqual(manifest.partitions.map((p) => p.dir), dates.map((d) => `dt=${d}`));
-  assert.equal(manifest.totals.rows, dates.length * ROWS);
+  assert.deepEqual(manifest.partitions.map((p) => p.dir), DATES.map((d) => `dt=${d}`));
+  assert.equal(manifest.totals.rows, TOTAL);
   for (const p of manifest.partitions) {
     assert.equal(p.status, 'succeeded');
     assert.equal(p.files.length, 1);
@@ -96,10 +95,7 @@ async function assertExactlyOnce(out: string, manifest: RunManifest, lateStaging
     assert.equal(p.files[0]!.output?.rows, ROWS);
     assert.equal(p.files[0]!.output?.uri, new URL(`file://${join(out, p.dir, 'part-0.parquet')}`).href);
   }
-  const expectedIds = dates.flatMap((d) => {
-    const i = DATES.indexOf(d);
-    return Array.from({ length: ROWS }, (_, k) => BigInt(i * ROWS + k));
-  });
+  const expectedIds = Array.from({ length: TOTAL }, (_, k) => BigInt(k));
   // A reader globbing the folder.
   const globbed = await publishedRows(out);
   assert.equal(globbed.length, expectedIds.length, 'rows seen by a globbing reader (0 lost, 0 duplicated)');
@@ -107,7 +103,7 @@ async function assertExactlyOnce(out: string, manifest: RunManifest, lateStaging
   for (const r of globbed) assert.equal(r.probability, baseline.get(r.id), `score of id ${r.id}`);
   // A reader following the success markers.
   const listed: string[] = [];
-  for (const d of dates) {
+  for (const d of DATES) {
     const marker = JSON.parse(await readFile(join(out, `dt=${d}`, '_SUCCESS.json'), 'utf8')) as SuccessMarker;
     assert.equal(marker.runId, manifest.runId);
     assert.equal(marker.rows, ROWS);
@@ -122,6 +118,8 @@ async function assertExactlyOnce(out: string, manifest: RunManifest, lateStaging
   const allowed = lateStagingOf ? staged.filter((f) => !f.startsWith(`_staging/${lateStagingOf}/`)) : staged;
   assert.deepEqual(allowed, [], 'no staging left behind');
   assert.ok(files.includes(`_runs/${manifest.runId}.json`));
+  const published = files.filter((f) => !f.startsWith('_staging/') && !f.startsWith('_runs/'));
+  assert.deepEqual(published, DATES.flatMap((d) => [`dt=${d}/_SUCCESS.json`, `dt=${d}/part-0.parquet`]), 'no stray file in a partition folder');
 }
 
 before(async () => {
@@ -164,6 +162,12 @@ describe('a worker SIGKILLed in the middle of a run', () => {
         // No manifest yet (but after-finalize), and for `commit` the first partition is
         // mid-publish: its file copied, its _SUCCESS.json not yet written.
         assert.equal(existsSync(join(s.out, '_runs', `${run.runId}.json`)), point === 'after-finalize');
+        if (point === 'after-upload') {
+          // The killed attempt's output is staged under its own attempt key: abandoned, to be
+          // cleaned up by the finalize step.
+          const staged = (await listFiles(join(s.out, '_staging', run.runId))).filter((f) => f.endsWith('.parquet'));
+          assert.equal(staged.length, 1, staged.join(', '));
+        }
         if (point === 'commit') {
           assert.ok(existsSync(join(s.out, `dt=${DATES[0]}`, 'part-0.parquet')));
           assert.ok(!existsSync(join(s.out, `dt=${DATES[0]}`, '_SUCCESS.json')));
@@ -379,6 +383,66 @@ describe('S3 endpoint failures (fault-injecting proxy in front of s3rver)', () =
       assert.equal(await job.getState(), 'completed');
       for (const p of [0, 1, 3]) assert.equal((await Job.fromId(queue, fileJobId(runId, p, 0)))?.attemptsMade, 1, `file ${p} ran once`);
       assert.ok(served >= 8);
+    } finally {
+      await queue.close();
+      await s.close();
+    }
+  });
+
+  test('an outage that outlasts every retry fails the partition as a transient error; the others publish', async () => {
+    const target = `/${bucket}/features/dt=${DATES[1]}/part-0.parquet`;
+    const s = new Scenario('s3-down');
+    s.spec = demoSpec(`s3://${bucket}/features`, `s3://${bucket}/models/logistic.onnx`, `s3://${bucket}/scores-down`);
+    proxy.decide = (req) => (decodeURIComponent(req.url).startsWith(target) ? 503 : 'forward');
+    const queue = new Queue(s.config.queueName, { connection: redis });
+    try {
+      const env = s3Env(proxy.endpoint, S3RVER_CREDENTIALS);
+      await s.worker(env);
+      const run = await submitRun(s.spec, redis, s.config, { selection: ALL, attempts: 2, backoffMs: 100 });
+      const status = await waitForManifest(redis, s.config, run.runId, 60_000, () => s.logs());
+      const m = status.manifest!;
+      assert.equal(m.status, 'failed');
+      assert.deepEqual(m.partitions.map((p) => p.status), ['succeeded', 'failed', 'succeeded', 'succeeded']);
+      const error = m.partitions[1]!.error!;
+      assert.match(error.message, /503|ServiceUnavailable/);
+      assert.equal(error.permanent, false, 'recorded as transient: a later run may well succeed');
+      const job = await Job.fromId(queue, fileJobId(run.runId, 1, 0));
+      assert.equal(job?.attemptsMade, 2, 'every attempt was used');
+      assert.equal(status.record.filesFailed, 1);
+      assert.equal(status.record.filesDone, 3);
+      assert.equal(m.totals.rows, 3 * ROWS);
+    } finally {
+      proxy.decide = () => 'forward';
+      await queue.close();
+      await s.close();
+    }
+  });
+
+  test('a run whose finalize fails for good is recorded failed and frees its window', async () => {
+    const s = new Scenario('finalize-fails');
+    s.spec = demoSpec(`s3://${bucket}/features`, `s3://${bucket}/models/logistic.onnx`, `s3://${bucket}/scores-finalize-fails`);
+    const queue = new Queue(s.config.queueName, { connection: redis });
+    try {
+      // Workers whose key S3 refuses (InvalidAccessKeyId): neither the plan nor anything else
+      // can be read, so the file jobs and then the finalize job fail after their attempts.
+      const refused = await s.worker(s3Env(s3.endpoint, { accessKeyId: 'AKIAREFUSED', secretAccessKey: 'refused' }));
+      const selection = { kind: 'values' as const, values: [DATES[0]!] };
+      const dead = await submitRun(s.spec, redis, s.config, { selection, attempts: 2, backoffMs: 50 });
+      await waitUntil(async () => (await getRunStatus(redis, s.config, dead.runId))?.record.status === 'failed', 'the run recorded failed', 30_000, 100);
+      assert.equal(await queue.getJobState(`finalize-${dead.runId}`), 'failed');
+      const record = (await getRunStatus(redis, s.config, dead.runId))!.record;
+      assert.equal(record.filesFailed, 1);
+      assert.equal(record.manifestUri, '');
+      assert.ok(record.finishedAt);
+      assert.match(refused.output(), new RegExp(`run ${dead.runId} failed: finalize: .*(403|InvalidAccessKeyId)`));
+      await refused.stop();
+      // The same job and window again: a new run (not the dead one), which a healthy worker runs.
+      const next = await submitRun(s.spec, redis, s.config, { selection, ...SUBMIT });
+      assert.equal(next.created, true);
+      assert.notEqual(next.runId, dead.runId);
+      await s.worker(s3Env(s3.endpoint, S3RVER_CREDENTIALS));
+      const status = await waitForManifest(redis, s.config, next.runId, 30_000, () => s.logs());
+      assert.equal(status.manifest!.status, 'succeeded');
     } finally {
       await queue.close();
       await s.close();

@@ -84,12 +84,13 @@ describe('schedule math', () => {
     assert.deepEqual(recentFirings(nightly, at('2026-11-25T12:00:00Z'), 3), [
       at('2026-11-25T01:00:00Z'), at('2026-11-24T01:00:00Z'), at('2026-11-23T01:00:00Z'),
     ]);
-    // Berlin leaves summer time on 2026-10-25: 02:00 is 00:00 UTC before, 01:00 UTC after.
-    assert.deepEqual(recentFirings(nightly, at('2026-10-26T12:00:00Z'), 3), [
-      at('2026-10-26T01:00:00Z'), at('2026-10-25T01:00:00Z'), at('2026-10-24T00:00:00Z'),
+    // Berlin leaves summer time on 2026-10-25: 06:00 is 04:00 UTC before, 05:00 UTC after.
+    const morning = schedule('0 6 * * *', 'Europe/Berlin');
+    assert.deepEqual(recentFirings(morning, at('2026-10-26T12:00:00Z'), 3), [
+      at('2026-10-26T05:00:00Z'), at('2026-10-25T05:00:00Z'), at('2026-10-24T04:00:00Z'),
     ]);
     assert.deepEqual(
-      recentFirings(nightly, at('2026-10-26T12:00:00Z'), 3).map((f) => partitionForFiring(f, nightly)),
+      recentFirings(morning, at('2026-10-26T12:00:00Z'), 3).map((f) => partitionForFiring(f, morning)),
       ['2026-10-25', '2026-10-24', '2026-10-23'],
     );
     assert.deepEqual(nextFiring(nightly, at('2026-11-25T01:00:00Z')), at('2026-11-26T01:00:00Z'));
