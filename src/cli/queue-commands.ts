@@ -142,6 +142,11 @@ export async function backfillCommand(argv: string[]): Promise<number> {
         console.log(`run ${result.runId} ${status.manifest.status}: ${status.manifest.totals.rows} rows; manifest ${status.record.manifestUri}`);
         return status.manifest.status === 'succeeded' ? EXIT.ok : EXIT.failed;
       }
+      // A run whose finalize failed for good ends without a manifest: do not wait forever.
+      if (status && status.record.status === 'failed' && !status.record.manifestUri) {
+        console.error(`error: run ${result.runId} failed before writing its manifest (see the workers' logs)`);
+        return EXIT.failed;
+      }
       await new Promise((r) => setTimeout(r, 500));
     }
   } finally {
