@@ -6,12 +6,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { allWorkloads, selectWorkloads, type Sample } from './catalog.js';
-import { prepareData } from './data.js';
+import { allWorkloads, closeWorkloads, selectWorkloads, type Sample, type Workload } from './catalog.js';
+import { prepareData, type BenchData } from './data.js';
 import { NOISY_CORES, waitQuiet } from './cpu-load.js';
 import { compareScores, type ScoreCheck } from './duckdb-peer.js';
 import { environment } from './environment.js';
-import { HELP, parseOptions } from './options.js';
+import { HELP, parseOptions, type BenchOptions } from './options.js';
 import { computeRatios } from './ratios.js';
 import { summarize, type WorkloadResult } from './results.js';
 import { renderMarkdown, renderText, rate, type Report } from './table.js';
@@ -27,18 +27,8 @@ function write(path: string, text: string): void {
   log(`wrote ${full}`);
 }
 
-async function main(argv: string[]): Promise<number> {
-  const options = parseOptions(argv);
-  if (options.help) {
-    console.log(HELP);
-    return 0;
-  }
-  const workloads = selectWorkloads(allWorkloads(), options.only);
-  const started = performance.now();
-  log(`bench: preparing data in ${resolve(ROOT, options.dir)} ...`);
-  const data = await prepareData(ROOT, options.dir, options.rows, log);
-
-  const results: WorkloadResult[] = [];
+/** Run every workload `repeat` times, appending one summarized result per workload. */
+async function measure(workloads: readonly Workload[], data: BenchData, options: BenchOptions, results: WorkloadResult[]): Promise<void> {
   for (const w of workloads) {
     const samples: Sample[] = [];
     let error: string | null = null;
@@ -51,7 +41,8 @@ async function main(argv: string[]): Promise<number> {
         const s = await w.run(data);
         samples.push(s);
         const basisMs = w.basis === 'process' ? s.wallMs : s.workMs;
-        log(`bench: ${w.name}${options.repeat > 1 ? ` #${k + 1}` : ''}: ${rate(s.rows / (basisMs / 1000))} rows/s, wall ${(s.wallMs / 1000).toFixed(2)} s, peak RSS ${(s.maxRssKB / 1024).toFixed(0)} MB` +
+        const figure = s.latency ? `enqueue → start p50 ${s.latency.medianMs} ms, p95 ${s.latency.p95Ms} ms (${s.latency.n} jobs)` : `${rate(s.rows / (basisMs / 1000))} rows/s`;
+        log(`bench: ${w.name}${options.repeat > 1 ? ` #${k + 1}` : ''}: ${figure}, wall ${(s.wallMs / 1000).toFixed(2)} s, peak RSS ${(s.maxRssKB / 1024).toFixed(0)} MB` +
             (s.backgroundCores !== null && s.backgroundCores > NOISY_CORES ? `, NOISY: other processes used ${s.backgroundCores.toFixed(2)} cores` : ''));
       } catch (err) {
         error = (err as Error).message;
@@ -60,6 +51,26 @@ async function main(argv: string[]): Promise<number> {
     }
     results.push(summarize(w, error ? [] : samples, error));
   }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const options = parseOptions(argv);
+  if (options.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const workloads = selectWorkloads(allWorkloads(options.workers), options.only);
+  const started = performance.now();
+  log(`bench: preparing data in ${resolve(ROOT, options.dir)} ...`);
+  const data = await prepareData(ROOT, options.dir, options.rows, log);
+
+  const results: WorkloadResult[] = [];
+  try {
+    await measure(workloads, data, options, results);
+  } finally {
+    await closeWorkloads(); // distributed: worker processes, s3rver
+  }
+
 
   let check: ScoreCheck | null = null;
   const ran = (name: string) => results.some((r) => r.name === name && !r.error);
@@ -83,7 +94,7 @@ async function main(argv: string[]): Promise<number> {
     const json = {
       benchmark: 'batchscore standard workload',
       environment: report.environment,
-      settings: { rows: data.rows, repeat: options.repeat, only: options.only, dataDir: data.dataDir },
+      settings: { rows: data.rows, repeat: options.repeat, only: options.only, workers: options.workers, dataDir: data.dataDir },
       workloads: results,
       ratios,
       targets: report.targets,

@@ -9,8 +9,9 @@ import type { RunManifest } from '../src/run/manifest.js';
 import { childResult, runChild, tail, type ChildRun } from './child.js';
 import { logisticSql } from './duckdb-peer.js';
 import type { BenchData, DemoModelName } from './data.js';
+import type { DistributedBench, LatencyStats } from './distributed.js';
 
-export type Group = 'end-to-end' | 'bound' | 'peer';
+export type Group = 'end-to-end' | 'bound' | 'peer' | 'distributed';
 
 /** One measurement of one workload. */
 export interface Sample {
@@ -24,14 +25,19 @@ export interface Sample {
   /** Average cores other processes kept busy during the sample (null if unknown). */
   backgroundCores: number | null;
   extra: Record<string, unknown>;
+  /** Latency workloads (dist-queue): the figure the row reports instead of rows/s. */
+  latency?: LatencyStats;
 }
 
 export interface Workload {
   name: string;
   group: Group;
   description: string;
-  /** What rows/s is computed over: the whole process (as a user runs it) or the timed work section. */
-  basis: 'process' | 'work';
+  /**
+   * What rows/s is computed over: the whole process (as a user runs it), the timed work
+   * section, or (distributed) submit → manifest visible, workers already running.
+   */
+  basis: 'process' | 'work' | 'run';
   model?: DemoModelName;
   threads: number;
   run(data: BenchData): Promise<Sample>;
@@ -146,14 +152,69 @@ const duckdb: Workload = {
   },
 };
 
+// ---- distributed: the same logistic job through Redis (BullMQ) + the S3 API (s3rver) ----
+
+let distributed: Promise<DistributedBench> | null = null;
+
+/** The shared distributed set-up (s3rver, Redis, uploaded data), started by the first dist workload. */
+function distributedBench(data: BenchData): Promise<DistributedBench> {
+  distributed ??= import('./distributed.js').then((m) => m.DistributedBench.start(data, (line) => process.stderr.write(`${line}\n`)));
+  return distributed;
+}
+
+/** Stop what the workloads left running (worker processes, s3rver). Safe to call twice. */
+export async function closeWorkloads(): Promise<void> {
+  const d = distributed;
+  distributed = null;
+  if (d) await (await d.catch(() => null))?.close();
+}
+
+function distributedRun(workers: number, state: 'cold' | 'warm'): Workload {
+  return {
+    name: `dist-${workers}w-${state}`,
+    group: 'distributed',
+    description:
+      `demo logistic job (8 file jobs + finalize) through the BullMQ queue on Redis, read from and written to s3rver, ` +
+      `${workers} \`batchscore worker --concurrency 1\` process${workers > 1 ? 'es' : ''}, ` +
+      (state === 'cold' ? 'cold: freshly started, nothing scored yet' : 'warm: the same processes scored the same run once before') +
+      '; timed from submitRun to the manifest visible in the run status',
+    basis: 'run',
+    model: 'logistic',
+    threads: workers,
+    async run(data) {
+      const d = await distributedBench(data);
+      return state === 'cold' ? d.cold(workers) : d.warm(workers);
+    },
+  };
+}
+
+function queueOverhead(workers: number): Workload {
+  return {
+    name: 'dist-queue',
+    group: 'distributed',
+    description:
+      `queue overhead per partition job: single-partition runs one after another on ${workers} idle, warm worker processes; ` +
+      'BullMQ job timestamp (enqueued by the flow) → processedOn (taken by a worker)',
+    basis: 'run',
+    model: 'logistic',
+    threads: workers,
+    async run(data) {
+      const { sample, latency } = await (await distributedBench(data)).queueOverhead(workers);
+      return { ...sample, latency };
+    },
+  };
+}
+
 /** All workloads, in the order they run (the check needs e2e-logistic and duckdb-sql). */
-export function allWorkloads(): Workload[] {
+export function allWorkloads(workers = 2): Workload[] {
   const models: DemoModelName[] = ['logistic', 'mlp', 'trees'];
   return [
     ...models.map(endToEnd),
     decode,
     ...models.flatMap((m) => [inference(m, 1), inference(m, 2)]),
     duckdb,
+    ...[1, workers].flatMap((n) => [distributedRun(n, 'cold'), distributedRun(n, 'warm')]),
+    queueOverhead(workers),
   ];
 }
 

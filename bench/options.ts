@@ -4,12 +4,16 @@ import { parseArgs } from 'node:util';
 export const HELP = `Usage: npm run bench -- [options]      (or: node dist/bench/bench.js [options])
 
 Benchmark batchscore on the standard workload (demo data: 2M rows, 32 float32 features,
-8 files): end-to-end runs per model, decode-only and inference-only bounds, and the DuckDB
-SQL peer computing the same logistic score. Every measurement runs in a fresh process.
+8 files): end-to-end runs per model, decode-only and inference-only bounds, the DuckDB
+SQL peer computing the same logistic score, and the logistic job through the queue (Redis
++ s3rver) on 1 and N worker processes, cold and warm, plus the queue overhead per job.
+Every in-process measurement runs in a fresh process.
 
 Options:
   --rows N          rows of the demo dataset (default 2000000)
-  --only a,b        workloads or prefixes (e2e, e2e-mlp, decode, infer, infer-trees, duckdb-sql)
+  --only a,b        workloads or prefixes (e2e, e2e-mlp, decode, infer, infer-trees, duckdb-sql,
+                    dist, dist-1w, dist-2w-warm, dist-queue)
+  --workers N       distributed workloads: measure 1 and N worker processes (default 2)
   --repeat K        runs per workload; the report shows the median (default 1)
   --json FILE       also write the full report as JSON
   --markdown FILE   also write README-ready markdown
@@ -29,12 +33,20 @@ export interface BenchOptions {
   markdown: string | null;
   dir: string;
   settle: number;
+  /** Worker processes of the distributed comparison (1 vs this). */
+  workers: number;
   help: boolean;
 }
 
 function positiveInt(value: string, name: string, max: number): number {
   const n = Number(value.replaceAll('_', '').replaceAll(',', ''));
   if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`${name} expects an integer from 1 to ${max}, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function workersOption(value: string): number {
+  const n = positiveInt(value, '--workers', 16);
+  if (n < 2) throw new Error('--workers expects 2 or more (1 worker is always measured as the reference)');
   return n;
 }
 
@@ -49,6 +61,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       markdown: { type: 'string' },
       dir: { type: 'string', default: '.bench' },
       settle: { type: 'string', default: '0' },
+      workers: { type: 'string', default: '2' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -62,6 +75,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     markdown: values.markdown ?? null,
     dir: values.dir,
     settle: values.settle === '0' ? 0 : positiveInt(values.settle, '--settle', 3600),
+    workers: workersOption(values.workers),
     help: values.help,
   };
 }

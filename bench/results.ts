@@ -5,17 +5,23 @@
  */
 import type { Group, Sample, Workload } from './catalog.js';
 import { NOISY_CORES } from './cpu-load.js';
+import type { LatencyStats } from './distributed.js';
 
 export interface WorkloadResult {
   name: string;
   group: Group;
   description: string;
-  basis: 'process' | 'work';
+  basis: 'process' | 'work' | 'run';
   model: string | null;
   threads: number;
   rows: number | null;
-  /** rows / median(wall) for basis "process", rows / median(work section) for "work". */
+  /**
+   * rows / median(wall) for basis "process", rows / median(work section) for "work" and
+   * "run"; null for latency workloads (see `latency`).
+   */
   rowsPerSecond: number | null;
+  /** Latency workloads: median over samples of each figure (n: all samples' jobs). */
+  latency: LatencyStats | null;
   wallSeconds: number | null;
   workSeconds: number | null;
   peakRssMB: number | null;
@@ -45,6 +51,16 @@ export function summarize(w: Workload, all: Sample[], error: string | null): Wor
   const rows = ok ? samples[0]!.rows : null;
   const cpu = samples.map((s) => s.cpuMs).filter((x): x is number => x !== null);
   const background = samples.map((s) => s.backgroundCores).filter((x): x is number => x !== null);
+  const lat = samples.map((s) => s.latency).filter((x): x is LatencyStats => x !== undefined);
+  const latency: LatencyStats | null = lat.length
+    ? {
+        label: lat[0]!.label,
+        n: lat.reduce((n, x) => n + x.n, 0),
+        medianMs: median(lat.map((x) => x.medianMs)),
+        p95Ms: median(lat.map((x) => x.p95Ms)),
+        maxMs: Math.max(...lat.map((x) => x.maxMs)),
+      }
+    : null;
   return {
     name: w.name,
     group: w.group,
@@ -53,7 +69,8 @@ export function summarize(w: Workload, all: Sample[], error: string | null): Wor
     model: w.model ?? null,
     threads: w.threads,
     rows,
-    rowsPerSecond: ok && rows !== null ? rows / ((w.basis === 'process' ? wallMs : workMs) / 1000) : null,
+    rowsPerSecond: ok && rows !== null && !latency ? rows / ((w.basis === 'process' ? wallMs : workMs) / 1000) : null,
+    latency,
     wallSeconds: ok ? wallMs / 1000 : null,
     workSeconds: ok ? workMs / 1000 : null,
     peakRssMB: ok ? median(samples.map((s) => s.maxRssKB)) / 1024 : null,
