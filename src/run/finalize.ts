@@ -76,8 +76,14 @@ export async function finalizeRun(plan: RunPlan, outcomes: readonly (readonly Fi
   const output = resolveUri(plan.spec.output.uri);
   const store = output.store;
   const withLock = options.withPartitionLock ?? (<T>(_dir: string, fn: () => Promise<T>) => fn());
-  const records: PartitionRecord[] = [];
-  for (const [p, partition] of plan.partitions.entries()) {
+  // Partitions are independent: publish a few at once (each commit is a chain of round trips).
+  const records: PartitionRecord[] = new Array(plan.partitions.length);
+  let next = 0;
+  const publishNext = async (): Promise<void> => {
+    for (let p = next++; p < plan.partitions.length; p = next++) records[p] = await publishPartition(p);
+  };
+  const publishPartition = async (p: number): Promise<PartitionRecord> => {
+    const partition = plan.partitions[p]!;
     const fileOutcomes = outcomes[p] ?? [];
     const files: FileRecord[] = partition.files.map((file, i) => {
       const outcome = fileOutcomes[i];
@@ -119,8 +125,9 @@ export async function finalizeRun(plan: RunPlan, outcomes: readonly (readonly Fi
     }
     const record: PartitionRecord = { value: partition.value, dir: partition.dir, status: error ? 'failed' : superseded ? 'superseded' : 'succeeded', rows, files, success, error };
     options.onPartition?.(record);
-    records.push(record);
-  }
+    return record;
+  };
+  await Promise.all(Array.from({ length: Math.min(4, plan.partitions.length) }, publishNext));
   const monitored = await monitorRun(plan, outcomes, records);
   const finishedAt = new Date();
   const errors = [
