@@ -169,8 +169,10 @@ describe('a worker SIGKILLed in the middle of a run', () => {
           assert.equal(staged.length, 1, staged.join(', '));
         }
         if (point === 'commit') {
-          assert.ok(existsSync(join(s.out, `dt=${DATES[0]}`, 'part-0.parquet')));
-          assert.ok(!existsSync(join(s.out, `dt=${DATES[0]}`, '_SUCCESS.json')));
+          // Partitions are published a few at once: at least one is mid-publish (file copied,
+          // no _SUCCESS.json yet) when the worker dies.
+          const midPublish = DATES.filter((d) => existsSync(join(s.out, `dt=${d}`, 'part-0.parquet')) && !existsSync(join(s.out, `dt=${d}`, '_SUCCESS.json')));
+          assert.ok(midPublish.length >= 1, 'a partition is mid-publish');
         }
         const healthy = await s.worker();
         const status = await waitForManifest(redis, s.config, run.runId, 45_000, () => s.logs());
