@@ -5,16 +5,16 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runJob } from '../../src/run/run-job.js';
 import type { RunManifest } from '../../src/run/manifest.js';
 import { closeCachedStores } from '../../src/storage/resolve.js';
-import type { ObjectStore } from '../../src/storage/object-store.js';
 import { demoModels, demoSpec, writeDemoDataset } from '../support/dataset.js';
 import { duckdbRows, sqlString } from '../support/duckdb.js';
 import { startS3rver, s3StoreFor, S3RVER_CREDENTIALS, type S3rverHandle } from '../support/s3rver.js';
 import { tmpDir, type TmpDir } from '../support/tmp.js';
+import { downloadPrefix, uploadDir } from '../support/queue-harness.js';
 
 const DATES = ['2026-11-01', '2026-11-02', '2026-11-03'];
 const ROWS = 3000;
@@ -156,31 +156,12 @@ describe('runJob on s3:// (s3rver over HTTP)', () => {
     await s3.stop();
   });
 
-  async function upload(store: ObjectStore, localRoot: string, prefix: string): Promise<void> {
-    for (const entry of await readdir(localRoot, { recursive: true, withFileTypes: true })) {
-      if (!entry.isFile()) continue;
-      const path = join(entry.parentPath, entry.name);
-      await store.putFile(`${prefix}/${path.slice(localRoot.length + 1)}`, path);
-    }
-  }
-
-  async function download(store: ObjectStore, prefix: string, localRoot: string): Promise<string[]> {
-    const keys: string[] = [];
-    for await (const obj of store.list(prefix)) {
-      keys.push(obj.key);
-      const local = join(localRoot, obj.key.slice(prefix.length));
-      await mkdir(join(local, '..'), { recursive: true });
-      await store.getFile(obj.key, local);
-    }
-    return keys;
-  }
-
   test('same job, same scores as on file://', async () => {
     const bucket = await s3.bucket();
     const store = s3StoreFor(s3.endpoint, bucket);
     const local = join(dir.path, 'input');
     await writeDemoDataset(local, DATES, ROWS);
-    await upload(store, local, 'lake/features');
+    await uploadDir(store, local, 'lake/features');
     await store.put('models/logistic.onnx', demoModels().logistic.bytes);
     const spec = demoSpec(`s3://${bucket}/lake/features`, `s3://${bucket}/models/logistic.onnx`, `s3://${bucket}/lake/scores`);
     const { manifest, manifestUri } = await runJob(spec, { threads: 2 });
@@ -188,7 +169,7 @@ describe('runJob on s3:// (s3rver over HTTP)', () => {
     assert.equal(manifestUri, `s3://${bucket}/lake/scores/_runs/${manifest.runId}.json`);
     assert.ok(manifest.partitions[0]!.files[0]!.input.uri.startsWith(`s3://${bucket}/lake/features/dt=`));
 
-    const keys = await download(store, 'lake/scores/', join(dir.path, 'scores'));
+    const keys = await downloadPrefix(store, 'lake/scores/', join(dir.path, 'scores'));
     assert.ok(!keys.some((k) => k.includes('_staging')), `staging left behind: ${keys.join(', ')}`);
     const outputs = await outputRows(join(dir.path, 'scores', '*/*.parquet'));
     assert.equal(outputs.length, DATES.length * ROWS);
