@@ -1,4 +1,5 @@
-import * as arrow from 'apache-arrow';
+import type * as A from 'apache-arrow';
+import { arrow } from './arrow.js';
 import type { ColumnChunk, FeatureColumn } from '../scoring/columns.js';
 
 /** A column that is missing or of a type the model cannot take. */
@@ -10,7 +11,7 @@ export class ColumnError extends Error {
 }
 
 /** Whether an Arrow type can be a model feature (float32/64 and integers up to 64 bits). */
-export function isNumericFeatureType(type: arrow.DataType): boolean {
+export function isNumericFeatureType(type: A.DataType): boolean {
   if (arrow.DataType.isFloat(type)) return type.precision !== arrow.Precision.HALF;
   return arrow.DataType.isInt(type);
 }
@@ -20,7 +21,7 @@ export function isNumericFeatureType(type: arrow.DataType): boolean {
  * every passthrough column exists. One error names the first problem; the caller adds the
  * file.
  */
-export function checkSchema(schema: arrow.Schema, uri: string, features: readonly string[], passthrough: readonly string[]): void {
+export function checkSchema(schema: A.Schema, uri: string, features: readonly string[], passthrough: readonly string[]): void {
   const byName = new Map(schema.fields.map((f) => [f.name, f]));
   const available = () => [...byName.keys()].slice(0, 20).join(', ');
   for (const name of features) {
@@ -36,7 +37,7 @@ export function checkSchema(schema: arrow.Schema, uri: string, features: readonl
 }
 
 /** View an Arrow vector's chunks as a feature column (no copy). */
-export function featureColumn(table: arrow.Table, name: string, uri: string): FeatureColumn {
+export function featureColumn(table: A.Table, name: string, uri: string): FeatureColumn {
   const vector = table.getChild(name);
   if (!vector) throw new ColumnError(uri, name, 'is missing');
   if (!isNumericFeatureType(vector.type)) throw new ColumnError(uri, name, `has type ${vector.type}, not numeric`);

@@ -1,5 +1,6 @@
-import * as arrow from 'apache-arrow';
-import type { ParquetReader } from '../parquet/parquet-reader.js';
+import type * as A from 'apache-arrow';
+import { arrow } from '../parquet/arrow.js';
+import type { ParquetReader, RowGroupView } from '../parquet/parquet-reader.js';
 import { checkSchema, featureColumn } from '../parquet/arrow-columns.js';
 import type { FeatureBinding } from '../scoring/binding.js';
 import { fillMatrix, FeatureValueError, type FillPolicy } from '../scoring/feature-matrix.js';
@@ -7,7 +8,6 @@ import { PredictionBuffer, type OutputTensor, type PredictionColumn } from '../s
 import type { FeatureColumn } from '../scoring/columns.js';
 import { faultPoint } from './fault-point.js';
 import { emptyDatasetProfile, profileBatch, type DatasetProfile } from '../monitor/profile-set.js';
-import { monitorColumnsForRowGroup } from '../monitor/arrow-input.js';
 
 /** One model input for one batch. */
 export interface FeedTensor {
@@ -18,6 +18,61 @@ export interface FeedTensor {
 
 /** Runs the model on one batch. The ONNX session lives behind this function. */
 export type InferFn = (feeds: Record<string, FeedTensor>) => Promise<Record<string, OutputTensor>>;
+
+/**
+ * Receives each scored row group, in the order scored. The table's buffers are views (into
+ * parquet-wasm memory and reused prediction buffers): the sink must read (copy) them
+ * synchronously, before its first `await` (`ParquetStreamWriter.write` copies the table
+ * first thing), and must not keep them: the row group is released as soon as the sink has
+ * been called, before its promise settles, so that decoding and encoding never hold WASM
+ * memory at the same time.
+ */
+export type RowGroupSink = (table: A.Table, rowGroup: number) => Promise<void>;
+
+/**
+ * Buffers reused from batch to batch, row group to row group and file to file (one set per
+ * thread): fresh memory costs page faults here (~3 ms per MB).
+ */
+export class ScoreBuffers {
+  private f32 = new Float32Array(0);
+  private f64 = new Float64Array(0);
+  private readonly perFeature: (Float32Array | Float64Array)[] = [];
+  private readonly predictions = new Map<string, PredictionBuffer>();
+
+  /** A float buffer of at least `n` values (the same memory on every call of one type). */
+  matrix(type: 'float32' | 'float64', n: number): Float32Array | Float64Array {
+    if (type === 'float64') {
+      if (this.f64.length < n) this.f64 = new Float64Array(n);
+      return this.f64;
+    }
+    if (this.f32.length < n) this.f32 = new Float32Array(n);
+    return this.f32;
+  }
+
+  /** Buffer `j` of a per-feature binding, at least `n` values. */
+  feature(j: number, type: 'float32' | 'float64', n: number): Float32Array | Float64Array {
+    let b = this.perFeature[j];
+    if (!b || b.length < n || (type === 'float64') !== b instanceof Float64Array) {
+      b = type === 'float64' ? new Float64Array(n) : new Float32Array(n);
+      this.perFeature[j] = b;
+    }
+    return b;
+  }
+
+  /** A prediction buffer for `rows` rows of these outputs. */
+  predictionBuffer(outputNames: readonly string[], rows: number): PredictionBuffer {
+    const key = JSON.stringify(outputNames);
+    let p = this.predictions.get(key);
+    if (!p) {
+      p = new PredictionBuffer(outputNames, rows);
+      this.predictions.clear();
+      this.predictions.set(key, p);
+    } else {
+      p.reset(rows);
+    }
+    return p;
+  }
+}
 
 export interface ScoreFileOptions {
   readonly reader: ParquetReader;
@@ -31,12 +86,27 @@ export interface ScoreFileOptions {
   readonly infer: InferFn;
   /** Profile every column from the same batches (monitoring); absent: no profile. */
   readonly profile?: { sliceBy?: string; maxSlices: number; ignore: readonly string[] } | null;
+  /**
+   * Which row groups to score: returns the next index, or undefined when done (e.g. from a
+   * counter shared with other threads scoring the same file). Indices must increase from
+   * call to call. Default: every row group in order.
+   */
+  readonly nextRowGroup?: () => number | undefined;
+  /** Where scored row groups go. Absent: they are copied and returned as `table`. */
+  readonly sink?: RowGroupSink;
+  /** Buffers to reuse (one set per thread); absent: allocated for this call. */
+  readonly buffers?: ScoreBuffers;
 }
 
 export interface ScoreFileResult {
-  /** Passthrough + prediction columns, one record batch per input row group; null for a 0-row file. */
-  readonly table: arrow.Table | null;
+  /**
+   * Without a sink: passthrough + prediction columns, one record batch per input row group;
+   * null for a 0-row file. With a sink: null.
+   */
+  readonly table: A.Table | null;
   readonly rows: number;
+  /** Row groups scored, in order (0-row groups are skipped). */
+  readonly rowGroups: readonly number[];
   readonly decodeMs: number;
   readonly inferMs: number;
   /** Column profiles of this file when asked for. */
@@ -51,16 +121,31 @@ export class BadRowError extends Error {
   }
 }
 
-function predictionVector(col: PredictionColumn): arrow.Vector {
+/** A prediction column as an Arrow vector: a view of the buffer, or a copy. */
+function predictionVector(col: PredictionColumn, copy: boolean): A.Vector {
   const v = col.values;
   if (Array.isArray(v)) return arrow.vectorFromArray(v, new arrow.Utf8());
   if (col.type === 'bool') return arrow.vectorFromArray(Array.from(v as Uint8Array, (x) => x !== 0), new arrow.Bool());
-  return arrow.makeVector(v as Float32Array);
+  return arrow.makeVector(copy ? (v as Float32Array).slice() : (v as Float32Array));
+}
+
+/** A row group read as a table (readers without `readRowGroupView`, e.g. wrappers). */
+function tableView(index: number, table: A.Table, uri: string): RowGroupView {
+  return {
+    index,
+    numRows: table.numRows,
+    featureColumn: (name) => featureColumn(table, name, uri),
+    table: () => table,
+    vector: (name) => table.getChild(name)!,
+    copyVector: (name) => table.getChild(name)!,
+    release: () => {},
+  };
 }
 
 /**
- * Score every row of one Parquet file, row group by row group, and return the output
- * columns. Never materialises row objects: features go column → row-major tensor directly.
+ * Score rows of one Parquet file, row group by row group, handing each scored row group to
+ * the sink (or collecting them). Never materialises row objects: features go from the
+ * decoded column buffers (read in place in WASM memory) to a row-major tensor directly.
  */
 export async function scoreFile(options: ScoreFileOptions): Promise<ScoreFileResult> {
   const { reader, binding, policy, batchSize, infer } = options;
@@ -71,64 +156,92 @@ export async function scoreFile(options: ScoreFileOptions): Promise<ScoreFileRes
   const columnsToRead = [...new Set([...options.passthrough, ...features, ...(sliceBy ? [sliceBy] : [])])];
   const profile = options.profile ? emptyDatasetProfile({ ...(sliceBy !== undefined && { sliceBy }), maxSlices: options.profile.maxSlices }) : null;
   const width = binding.kind === 'matrix' ? features.length : 1;
-  const Float = binding.kind === 'matrix' ? (binding.type === 'float64' ? Float64Array : Float32Array) : Float32Array;
-  // Buffers allocated once per file and reused by every batch (fresh memory costs page faults).
-  const matrix = binding.kind === 'matrix' ? new Float(batchSize * width) : null;
-  const perFeature = binding.kind === 'per-feature'
-    ? binding.inputs.map((i) => (i.type === 'float64' ? new Float64Array(batchSize) : new Float32Array(batchSize)))
-    : [];
+  const buffers = options.buffers ?? new ScoreBuffers();
+  const matrix = binding.kind === 'matrix' ? buffers.matrix(binding.type, batchSize * width) : null;
+  const perFeature = binding.kind === 'per-feature' ? binding.inputs.map((input, j) => buffers.feature(j, input.type, batchSize)) : [];
+  const firstRows: number[] = [];
+  for (let g = 0, row = 0; g < reader.rowGroupRows.length; g++) {
+    firstRows.push(row);
+    row += reader.rowGroupRows[g]!;
+  }
+  // Failpoints (crash tests) are set before the process starts: look once, not per batch.
+  const faults = process.env.BATCHSCORE_FAULT_POINT !== undefined;
+  let nextInOrder = 0;
+  const next = options.nextRowGroup ?? (() => (nextInOrder < reader.rowGroupRows.length ? nextInOrder++ : undefined));
 
-  const batches: arrow.RecordBatch[] = [];
+  const batches: A.RecordBatch[] = [];
+  const scored: number[] = [];
   let decodeMs = 0;
   let inferMs = 0;
-  let fileRow = 0;
-  for (let g = 0; g < reader.rowGroupRows.length; g++) {
-    const rows = reader.rowGroupRows[g]!;
+  let rowsDone = 0;
+  for (let g = next(); g !== undefined; g = next()) {
+    const rows = reader.rowGroupRows[g];
+    if (rows === undefined) throw new RangeError(`scoreFile: ${reader.uri} has no row group ${g}`);
     if (rows === 0) continue;
     let t0 = performance.now();
-    const table = await reader.readRowGroup(g, columnsToRead);
-    decodeMs += performance.now() - t0;
-    faultPoint('read');
-    const cols: FeatureColumn[] = features.map((name) => featureColumn(table, name, reader.uri));
-    const predictions = new PredictionBuffer(options.outputNames, rows);
-    for (let start = 0; start < rows; start += batchSize) {
-      const n = Math.min(batchSize, rows - start);
-      const feeds: Record<string, FeedTensor> = {};
-      try {
-        if (binding.kind === 'matrix') {
-          const data = matrix!.subarray(0, n * width);
-          fillMatrix(cols, start, n, data, policy);
-          feeds[binding.input] = { type: binding.type, data, dims: [n, width] };
-        } else {
-          binding.inputs.forEach((input, j) => {
-            const data = perFeature[j]!.subarray(0, n);
-            fillMatrix([cols[j]!], start, n, data, { nullValue: [policy.nullValue[j]], nonFinite: policy.nonFinite }, 1);
-            feeds[input.name] = { type: input.type, data, dims: [n, 1] };
-          });
+    const view = reader.readRowGroupView
+      ? await reader.readRowGroupView(g, columnsToRead)
+      : tableView(g, await reader.readRowGroup(g, columnsToRead), reader.uri);
+    try {
+      decodeMs += performance.now() - t0;
+      if (faults) faultPoint('read');
+      const predictions = buffers.predictionBuffer(options.outputNames, rows);
+      for (let start = 0; start < rows; start += batchSize) {
+        const n = Math.min(batchSize, rows - start);
+        const feeds: Record<string, FeedTensor> = {};
+        // Columns are fetched again after every await: a view is valid until the next call
+        // into parquet-wasm, which another task of this thread could make while we wait.
+        const cols: FeatureColumn[] = features.map((name) => view.featureColumn(name));
+        try {
+          if (binding.kind === 'matrix') {
+            const data = matrix!.subarray(0, n * width);
+            fillMatrix(cols, start, n, data, policy);
+            feeds[binding.input] = { type: binding.type, data, dims: [n, width] };
+          } else {
+            binding.inputs.forEach((input, j) => {
+              const data = perFeature[j]!.subarray(0, n);
+              fillMatrix([cols[j]!], start, n, data, { nullValue: [policy.nullValue[j]], nonFinite: policy.nonFinite }, 1);
+              feeds[input.name] = { type: input.type, data, dims: [n, 1] };
+            });
+          }
+        } catch (err) {
+          if (err instanceof FeatureValueError) throw new BadRowError(reader.uri, err, firstRows[g]! + err.row);
+          throw err;
         }
-      } catch (err) {
-        if (err instanceof FeatureValueError) throw new BadRowError(reader.uri, err, fileRow + err.row);
-        throw err;
+        t0 = performance.now();
+        const results = await infer(feeds);
+        inferMs += performance.now() - t0;
+        predictions.write(start, n, results);
+        if (faults) faultPoint('score');
       }
-      t0 = performance.now();
-      const results = await infer(feeds);
-      inferMs += performance.now() - t0;
-      predictions.write(start, n, results);
-      faultPoint('score');
+      const predicted = predictions.columns();
+      if (profile) {
+        // Same batches, no second read: profiles come from the decoded columns and predictions.
+        // Loaded on demand: it imports apache-arrow's ESM tree, which scoring threads avoid.
+        const { monitorColumnsForRowGroup } = await import('../monitor/arrow-input.js');
+        const extra = sliceBy ? [sliceBy] : [];
+        profileBatch(profile, rows, monitorColumnsForRowGroup(view.table(), features, options.passthrough, predicted, { extra, ignore: options.profile!.ignore }));
+      }
+      const copy = options.sink === undefined;
+      const children: Record<string, A.Vector> = {};
+      for (const name of options.passthrough) children[name] = copy ? view.copyVector(name) : view.vector(name);
+      for (const col of predicted) {
+        if (col.name in children) throw new Error(`output column "${col.name}" collides with a passthrough column; rename it`);
+        children[col.name] = predictionVector(col, copy);
+      }
+      const table = new arrow.Table(children);
+      if (options.sink) {
+        const written = options.sink(table, g);
+        view.release();
+        await written;
+      } else {
+        batches.push(...table.batches);
+      }
+    } finally {
+      view.release();
     }
-    if (profile) {
-      // Same batches, no second read: profiles come from the decoded columns and predictions.
-      const extra = sliceBy ? [sliceBy] : [];
-      profileBatch(profile, rows, monitorColumnsForRowGroup(table, features, options.passthrough, predictions.columns(), { extra, ignore: options.profile!.ignore }));
-    }
-    const children: Record<string, arrow.Vector> = {};
-    for (const name of options.passthrough) children[name] = table.getChild(name)!;
-    for (const col of predictions.columns()) {
-      if (col.name in children) throw new Error(`output column "${col.name}" collides with a passthrough column; rename it`);
-      children[col.name] = predictionVector(col);
-    }
-    batches.push(...new arrow.Table(children).batches);
-    fileRow += rows;
+    scored.push(g);
+    rowsDone += rows;
   }
-  return { table: batches.length ? new arrow.Table(batches) : null, rows: fileRow, decodeMs, inferMs, profile };
+  return { table: batches.length ? new arrow.Table(batches) : null, rows: rowsDone, rowGroups: scored, decodeMs, inferMs, profile };
 }

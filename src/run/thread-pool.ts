@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 
 /** Options of `ThreadPool`. */
@@ -8,6 +9,14 @@ export interface ThreadPoolOptions {
   size?: number;
   /** Passed to every thread as `workerData`. */
   workerData?: unknown;
+  /**
+   * Keep this pool's threads after `close()` for up to this many milliseconds, for the next
+   * pool of the same script in this process (a long-lived process running one job after
+   * another then starts each with warm threads: modules loaded, model sessions and buffers
+   * ready). Parked threads never keep the process alive. 0 stops them at close. Default:
+   * 30,000 for pools without `workerData` (threads given data are never shared), else 0.
+   */
+  keepWarmMs?: number;
 }
 
 /** An error raised inside a thread, carried back with its name. */
@@ -37,6 +46,12 @@ interface Pending<R> {
 interface Slot<R> {
   worker: Worker;
   busy: Pending<R> | null;
+  /** Whether `exit` was seen (a parked thread that died must not be handed out). */
+  exited: boolean;
+  /** This pool's listeners on the worker, removed when the thread is parked. */
+  detach: () => void;
+  /** Park key as of the thread's start (see `parkKey`). */
+  key: string;
 }
 
 /** The message shape a thread replies with. */
@@ -44,10 +59,81 @@ export type ThreadReply<R> =
   | { ok: true; result: R }
   | { ok: false; error: { name: string; message: string; permanent: boolean } };
 
+/** Messages a thread sends besides replies (see `serveThread`'s `spawn` and `shared`). */
+export type ThreadRequest =
+  | { type: 'spawn'; id: number; tasks: unknown[] }
+  | { type: 'shared-get'; id: number; key: string }
+  | { type: 'shared-put'; key: string; value: unknown };
+
+/** Messages the pool sends a thread. */
+export type PoolMessage =
+  | { type: 'task'; task: unknown }
+  | { type: 'close' }
+  | { type: 'spawned'; id: number; started: number }
+  | { type: 'subtask-done'; id: number; index: number; reply: ThreadReply<unknown> }
+  | { type: 'shared-value'; id: number; value?: unknown; produce: boolean };
+
+/**
+ * Values threads share through the pool (e.g. a compiled WebAssembly module), process-wide:
+ * the first thread to ask produces the value, the others wait for it.
+ */
+const sharedValues = new Map<string, { has: boolean; value: unknown; producer: Worker | null; waiting: { worker: Worker; id: number }[] }>();
+
+function sharedGet(worker: Worker, id: number, key: string): void {
+  let entry = sharedValues.get(key);
+  if (!entry) {
+    entry = { has: false, value: undefined, producer: null, waiting: [] };
+    sharedValues.set(key, entry);
+  }
+  if (entry.has) {
+    worker.postMessage({ type: 'shared-value', id, value: entry.value, produce: false } satisfies PoolMessage);
+  } else if (entry.producer !== null) {
+    entry.waiting.push({ worker, id });
+  } else {
+    entry.producer = worker;
+    worker.postMessage({ type: 'shared-value', id, produce: true } satisfies PoolMessage);
+    // A producer that dies hands the job to the next thread waiting.
+    const onExit = () => {
+      const e = sharedValues.get(key);
+      if (!e || e.has || e.producer !== worker) return;
+      const next = e.waiting.shift();
+      e.producer = null;
+      if (next) sharedGet(next.worker, next.id, key);
+    };
+    worker.once('exit', onExit);
+  }
+}
+
+function sharedPut(key: string, value: unknown): void {
+  const entry = sharedValues.get(key);
+  if (!entry || entry.has) return;
+  entry.has = true;
+  entry.value = value;
+  entry.producer = null;
+  for (const w of entry.waiting.splice(0)) w.worker.postMessage({ type: 'shared-value', id: w.id, value, produce: false } satisfies PoolMessage);
+}
+
+/** Idle threads of closed pools, by script and workerData, waiting for the next pool. */
+const parked = new Map<string, { worker: Worker; timer: NodeJS.Timeout; detach: () => void }[]>();
+
+/**
+ * Which parked threads a pool may take: same script and the same environment (a thread
+ * keeps the copy of `process.env` it started with: credentials, endpoints and settings read
+ * from it must be today's). Only pools without workerData park or take threads.
+ */
+function parkKey(options: ThreadPoolOptions): string {
+  const env = createHash('sha256').update(JSON.stringify(Object.entries(process.env).sort(([a], [b]) => (a < b ? -1 : 1)))).digest('hex');
+  return `${options.script.href}\u0000${env}`;
+}
+
 /**
  * A fixed set of worker threads, each running one task at a time. A thread that crashes is
  * replaced and only its own task fails. Threads are stopped by message, never terminated
  * mid-task: terminating a thread inside an ONNX `session.run` aborts the whole process.
+ *
+ * A task may start subtasks on threads that are idle at that moment (`serveThread`'s
+ * `spawn`), e.g. to split one big file over the cores; a subtask never waits in the queue,
+ * so a task waiting for its subtasks cannot deadlock the pool.
  */
 export class ThreadPool<T, R> {
   private readonly slots: Slot<R>[] = [];
@@ -71,32 +157,59 @@ export class ThreadPool<T, R> {
     });
   }
 
+  /** A warm parked thread of the same script, or a new one. */
   private spawn(): Slot<R> {
-    const worker = new Worker(this.options.script, { workerData: this.options.workerData });
-    const slot: Slot<R> = { worker, busy: null };
-    worker.on('message', (reply: ThreadReply<R>) => {
+    let worker: Worker | undefined;
+    const key = parkKey(this.options);
+    const waiting = this.options.workerData === undefined ? parked.get(key) : undefined;
+    while (!worker && waiting && waiting.length > 0) {
+      const p = waiting.pop()!;
+      clearTimeout(p.timer);
+      p.detach();
+      if (p.worker.threadId >= 0) worker = p.worker;
+    }
+    if (waiting?.length === 0) parked.delete(key);
+    worker ??= new Worker(this.options.script, { workerData: this.options.workerData });
+    const slot: Slot<R> = { worker, busy: null, exited: false, detach: () => {}, key };
+    const onMessage = (msg: ThreadReply<R> | ThreadRequest) => {
+      if ('type' in msg) {
+        if (msg.type === 'spawn') this.startSubtasks(slot, msg.id, msg.tasks);
+        else if (msg.type === 'shared-get') sharedGet(worker!, msg.id, msg.key);
+        else if (msg.type === 'shared-put') sharedPut(msg.key, msg.value);
+        return;
+      }
       const pending = slot.busy;
       slot.busy = null;
       if (pending) {
-        if (reply.ok) pending.resolve(reply.result);
-        else pending.reject(new ThreadTaskError(reply.error.name, reply.error.message, reply.error.permanent));
+        if (msg.ok) pending.resolve(msg.result);
+        else pending.reject(new ThreadTaskError(msg.error.name, msg.error.message, msg.error.permanent));
       }
       this.dispatch();
-    });
-    worker.on('error', (err) => {
+    };
+    const onError = (err: Error) => {
       const pending = slot.busy;
       slot.busy = null;
       this.remove(slot);
       pending?.reject(new ThreadCrashError(`thread crashed: ${err.message}`));
       this.dispatch();
-    });
-    worker.on('exit', (code) => {
+    };
+    const onExit = (code: number) => {
+      slot.exited = true;
       if (this.remove(slot) && slot.busy) {
         slot.busy.reject(new ThreadCrashError(`thread exited with code ${code} while running a task`));
         slot.busy = null;
       }
       this.dispatch();
-    });
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+    // Never removeAllListeners(): Worker keeps listeners of its own (they start its port).
+    slot.detach = () => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
     worker.unref();
     this.slots.push(slot);
     return slot;
@@ -109,43 +222,124 @@ export class ThreadPool<T, R> {
     return true;
   }
 
+  /** A free slot (idle, or a new thread while under `size`), marked busy with `pending`. */
+  private claimSlot(pending: Pending<R>): Slot<R> | null {
+    let slot = this.slots.find((s) => s.busy === null);
+    if (!slot && this.slots.length < this.size) slot = this.spawn();
+    if (!slot) return null;
+    slot.busy = pending;
+    slot.worker.ref();
+    return slot;
+  }
+
   private dispatch(): void {
     while (this.queue.length > 0 && !this.closed) {
-      let slot = this.slots.find((s) => s.busy === null);
-      if (!slot && this.slots.length < this.size) slot = this.spawn();
+      const next = this.queue[0]!;
+      const slot = this.claimSlot(next.pending);
       if (!slot) return;
-      const next = this.queue.shift()!;
-      slot.busy = next.pending;
-      slot.worker.ref();
-      slot.worker.postMessage({ type: 'task', task: next.task });
+      this.queue.shift();
+      slot.worker.postMessage({ type: 'task', task: next.task } satisfies PoolMessage);
     }
     // Idle threads must not keep the process alive; once closing, they must until they exit.
     if (!this.closed) for (const s of this.slots) if (s.busy === null) s.worker.unref();
   }
 
-  /** Let running tasks finish, then stop every thread by message. Queued tasks are rejected. */
+  /**
+   * Start as many of `tasks` as there are idle threads (or threads not yet created) right
+   * now, tell the asking thread how many started, and send it each one's reply.
+   */
+  private startSubtasks(owner: Slot<R>, id: number, tasks: unknown[]): void {
+    let started = 0;
+    if (!this.closed && this.queue.length === 0) {
+      for (const [index, task] of tasks.entries()) {
+        const toOwner = (reply: ThreadReply<unknown>) => {
+          // The owner may have crashed meanwhile: then nobody waits for this reply.
+          if (this.slots.includes(owner)) owner.worker.postMessage({ type: 'subtask-done', id, index, reply } satisfies PoolMessage);
+        };
+        const slot = this.claimSlot({
+          resolve: (result) => toOwner({ ok: true, result }),
+          reject: (err) => toOwner({ ok: false, error: { name: err.name, message: err.message, permanent: (err as { permanent?: boolean }).permanent ?? true } }),
+        });
+        if (!slot) break;
+        slot.worker.postMessage({ type: 'task', task } satisfies PoolMessage);
+        started++;
+      }
+    }
+    owner.worker.postMessage({ type: 'spawned', id, started } satisfies PoolMessage);
+  }
+
+  /**
+   * Let running tasks finish, then stop every thread by message (or park it for the next
+   * pool, see `keepWarmMs`). Queued tasks are rejected.
+   */
   async close(): Promise<void> {
     this.closed = true;
     for (const { pending } of this.queue.splice(0)) pending.reject(new Error('ThreadPool: closed'));
+    const keepMs = this.options.workerData === undefined ? this.options.keepWarmMs ?? 30_000 : 0;
     await Promise.all(
-      this.slots.map(
+      // A copy: parking a thread removes its slot from `this.slots` as this goes.
+      [...this.slots].map(
         (slot) =>
           new Promise<void>((resolve) => {
-            slot.worker.once('exit', () => resolve());
-            // Keep the process alive until the thread has really exited.
-            slot.worker.ref();
-            const stop = () => slot.worker.postMessage({ type: 'close' });
-            if (slot.busy === null) stop();
+            const stop = () => {
+              if (keepMs > 0 && !slot.exited && this.remove(slot)) {
+                slot.detach();
+                park(slot.worker, slot.key, keepMs);
+                resolve();
+                return;
+              }
+              slot.worker.once('exit', () => resolve());
+              // Keep the process alive until the thread has really exited.
+              slot.worker.ref();
+              slot.worker.postMessage({ type: 'close' } satisfies PoolMessage);
+            };
+            if (slot.exited) resolve();
+            else if (slot.busy === null) stop();
             else {
               // Wait for the task's reply before asking the thread to stop.
               const busy = slot.busy;
               slot.busy = {
                 resolve: (v) => { busy.resolve(v); stop(); },
-                reject: (e) => { busy.reject(e); stop(); },
+                reject: (e) => { busy.reject(e); if (slot.exited) resolve(); else stop(); },
               };
             }
           }),
       ),
     );
   }
+}
+
+/** Keep an idle thread for the next pool of the same kind; stop it after `ms`. */
+function park(worker: Worker, key: string, ms: number): void {
+  worker.unref();
+  const list = parked.get(key) ?? [];
+  const onExit = () => {
+    clearTimeout(entry.timer);
+    const l = parked.get(key);
+    const i = l?.indexOf(entry) ?? -1;
+    if (l && i >= 0) l.splice(i, 1);
+    if (l?.length === 0) parked.delete(key);
+  };
+  // A thread crashing while parked must not take the process down with an unhandled 'error'.
+  const onError = () => {};
+  const entry = {
+    worker,
+    detach: () => {
+      worker.off('exit', onExit);
+      worker.off('error', onError);
+    },
+    timer: setTimeout(() => {
+      const l = parked.get(key);
+      const i = l?.indexOf(entry) ?? -1;
+      if (l && i >= 0) l.splice(i, 1);
+      if (l?.length === 0) parked.delete(key);
+      worker.postMessage({ type: 'close' } satisfies PoolMessage);
+    }, ms),
+  };
+  entry.timer.unref();
+  // A parked thread that dies (or is stopped) leaves the list.
+  worker.once('exit', onExit);
+  worker.on('error', onError);
+  list.push(entry);
+  parked.set(key, list);
 }

@@ -52,12 +52,33 @@ function columnType(ortType: string, output: string): PredictionColumn['type'] {
 
 /**
  * Accumulates outputs for `rows` rows. Columns are allocated on the first batch, when the
- * output width is known (ONNX shapes are often symbolic).
+ * output width is known (ONNX shapes are often symbolic). `reset` reuses the columns for the
+ * next row group (fresh memory costs page faults): rows not yet written then hold the
+ * previous row group's values until overwritten.
  */
 export class PredictionBuffer {
   private readonly columnsByOutput = new Map<string, PredictionColumn[]>();
+  private capacity: number;
+  private size: number;
 
-  constructor(private readonly outputNames: readonly string[], readonly rows: number) {}
+  constructor(private readonly outputNames: readonly string[], rows: number) {
+    this.capacity = rows;
+    this.size = rows;
+  }
+
+  /** Rows this buffer holds now. */
+  get rows(): number {
+    return this.size;
+  }
+
+  /** Start over for `rows` rows, keeping the allocated columns when they are large enough. */
+  reset(rows: number): void {
+    if (rows > this.capacity) {
+      this.columnsByOutput.clear();
+      this.capacity = rows;
+    }
+    this.size = rows;
+  }
 
   /** Store one batch of outputs for rows `[rowStart, rowStart + batchRows)`. */
   write(rowStart: number, batchRows: number, results: Readonly<Record<string, OutputTensor>>): void {
@@ -65,6 +86,9 @@ export class PredictionBuffer {
       const tensor = results[name];
       if (!tensor) throw new OutputShapeError(name, 'missing from the session results');
       const dims = tensor.dims;
+      if (rowStart < 0 || rowStart + batchRows > this.size) {
+        throw new RangeError(`PredictionBuffer: rows [${rowStart}, ${rowStart + batchRows}) outside [0, ${this.size})`);
+      }
       if (dims[0] !== batchRows || dims.length > 2) {
         throw new OutputShapeError(name, `expected shape [${batchRows}] or [${batchRows},k], got [${dims.join(',')}]`);
       }
@@ -73,8 +97,8 @@ export class PredictionBuffer {
       if (!cols) {
         const type = columnType(tensor.type, name);
         cols = width === 1 && dims.length <= 2
-          ? [{ name, type, values: allocate(type, this.rows) }]
-          : Array.from({ length: width }, (_, k) => ({ name: `${name}_${k}`, type, values: allocate(type, this.rows) }));
+          ? [{ name, type, values: allocate(type, this.capacity) }]
+          : Array.from({ length: width }, (_, k) => ({ name: `${name}_${k}`, type, values: allocate(type, this.capacity) }));
         this.columnsByOutput.set(name, cols);
       }
       if (cols[0]!.type !== tensor.type) {
@@ -104,8 +128,13 @@ export class PredictionBuffer {
     }
   }
 
-  /** Every prediction column, in model output order. */
+  /** Every prediction column, in model output order, `rows` values each (views, not copies). */
   columns(): PredictionColumn[] {
-    return this.outputNames.flatMap((name) => this.columnsByOutput.get(name) ?? []);
+    const all = this.outputNames.flatMap((name) => this.columnsByOutput.get(name) ?? []);
+    if (this.size === this.capacity) return all;
+    return all.map((c) => ({
+      ...c,
+      values: Array.isArray(c.values) ? c.values.slice(0, this.size) : (c.values.subarray(0, this.size) as PredictionValues),
+    }));
   }
 }
