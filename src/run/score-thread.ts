@@ -160,10 +160,13 @@ function emptyScore(): ScoreFileResult {
   return { table: null, rows: 0, rowGroups: [], decodeMs: 0, inferMs: 0, profile: null };
 }
 
-/** Open the task's input; the caller closes both. */
-async function openInput(task: FileTask): Promise<{ reader: ParquetReader; close: () => Promise<void> }> {
+/**
+ * Open the task's input; the caller closes both. Failed reads are reported to the pool
+ * first: parquet-wasm traps on them and takes the thread down before any catch can run.
+ */
+async function openInput(task: FileTask, context: ThreadContext): Promise<{ reader: ParquetReader; close: () => Promise<void> }> {
   const { store, key } = resolveUri(task.input.uri);
-  const blob = await openRangeBlob(store, key, { size: task.input.size });
+  const blob = await openRangeBlob(store, key, { size: task.input.size, onError: (err) => context.readFailed(err) });
   try {
     const reader = await openParquet(blob, task.input.uri);
     return {
@@ -180,10 +183,10 @@ async function openInput(task: FileTask): Promise<{ reader: ParquetReader; close
 }
 
 /** A helper's share of a file: score the units it can claim, hand back its part. */
-async function scorePart(task: PartTask): Promise<PartResult> {
+async function scorePart(task: PartTask, context: ThreadContext): Promise<PartResult> {
   const m = await model(task);
   const counter = new UnitCounter(task.part.counter);
-  const input = await openInput(task);
+  const input = await openInput(task, context);
   try {
     const units = rowGroupUnits(input.reader.rowGroupRows);
     if (units.length !== task.part.units) throw new ParquetError(task.input.uri, 'the file changed while it was being scored');
@@ -219,8 +222,8 @@ async function scoreTask(task: FileTask | PartTask, context: ThreadContext): Pro
   const t0 = performance.now();
   // The model session is created while parquet-wasm compiles (both mostly off this thread).
   const [m] = await Promise.all([model(task), ensureParquetWasm(context)]);
-  if (isPartTask(task)) return scorePart(task);
-  const input = await openInput(task);
+  if (isPartTask(task)) return scorePart(task, context);
+  const input = await openInput(task, context);
   const units = rowGroupUnits(input.reader.rowGroupRows);
   const counter = new UnitCounter();
   // Monitoring profiles are computed in one pass, in order: such files are not split.

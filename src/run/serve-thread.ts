@@ -16,6 +16,12 @@ export interface ThreadContext {
    * postMessage): the first thread to ask makes it with `produce`, the others wait for it.
    */
   shared<V>(key: string, produce: () => Promise<V>): Promise<V>;
+  /**
+   * Tell the pool that reading this task's input failed. parquet-wasm cannot take a failed
+   * read: it traps and the thread dies. The pool then fails the task with this error (and
+   * its transient/permanent class) instead of blaming the file for a crash.
+   */
+  readFailed(err: Error): void;
 }
 
 /**
@@ -68,6 +74,10 @@ export function serveThread<T, R>(
       const value = await produce();
       port.postMessage({ type: 'shared-put', key, value } satisfies ThreadRequest);
       return value;
+    },
+    readFailed(err: Error): void {
+      const permanent = options.isPermanent ? options.isPermanent(err) : true;
+      port.postMessage({ type: 'read-failed', error: { name: err.name, message: err.message, permanent } } satisfies ThreadRequest);
     },
   };
 

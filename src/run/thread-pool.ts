@@ -38,6 +38,17 @@ export class ThreadCrashError extends Error {
   }
 }
 
+/**
+ * Why a busy thread ended: the input read that failed just before (parquet-wasm traps on a
+ * failed read), classed as the thread classed it, else a `ThreadCrashError`.
+ */
+function crashError(slot: { crash: Error | null; readFailure: { name: string; message: string; permanent: boolean } | null }, code: number): Error {
+  const how = slot.crash ? `thread crashed: ${slot.crash.message}` : `thread exited with code ${code} while running a task`;
+  const read = slot.readFailure;
+  if (read) return new ThreadTaskError(read.name, `${read.message} (the read failed, then the Parquet decoder stopped: ${how})`, read.permanent);
+  return new ThreadCrashError(how);
+}
+
 interface Pending<R> {
   resolve: (value: R) => void;
   reject: (err: Error) => void;
@@ -52,6 +63,10 @@ interface Slot<R> {
   detach: () => void;
   /** Park key as of the thread's start (see `parkKey`). */
   key: string;
+  /** The uncaught error that is ending this thread, if any (reported at `exit`). */
+  crash: Error | null;
+  /** The first input read that failed during the current task (see `ThreadContext.readFailed`). */
+  readFailure: { name: string; message: string; permanent: boolean } | null;
 }
 
 /** The message shape a thread replies with. */
@@ -63,7 +78,8 @@ export type ThreadReply<R> =
 export type ThreadRequest =
   | { type: 'spawn'; id: number; tasks: unknown[] }
   | { type: 'shared-get'; id: number; key: string }
-  | { type: 'shared-put'; key: string; value: unknown };
+  | { type: 'shared-put'; key: string; value: unknown }
+  | { type: 'read-failed'; error: { name: string; message: string; permanent: boolean } };
 
 /** Messages the pool sends a thread. */
 export type PoolMessage =
@@ -170,12 +186,13 @@ export class ThreadPool<T, R> {
     }
     if (waiting?.length === 0) parked.delete(key);
     worker ??= new Worker(this.options.script, { workerData: this.options.workerData });
-    const slot: Slot<R> = { worker, busy: null, exited: false, detach: () => {}, key };
+    const slot: Slot<R> = { worker, busy: null, exited: false, detach: () => {}, key, crash: null, readFailure: null };
     const onMessage = (msg: ThreadReply<R> | ThreadRequest) => {
       if ('type' in msg) {
         if (msg.type === 'spawn') this.startSubtasks(slot, msg.id, msg.tasks);
         else if (msg.type === 'shared-get') sharedGet(worker!, msg.id, msg.key);
         else if (msg.type === 'shared-put') sharedPut(msg.key, msg.value);
+        else if (msg.type === 'read-failed') slot.readFailure ??= msg.error;
         return;
       }
       const pending = slot.busy;
@@ -186,17 +203,15 @@ export class ThreadPool<T, R> {
       }
       this.dispatch();
     };
+    // The task is failed at `exit`, not at `error`: Node delivers the thread's pending
+    // messages before `exit`, so a `read-failed` sent just before the crash is known by then.
     const onError = (err: Error) => {
-      const pending = slot.busy;
-      slot.busy = null;
-      this.remove(slot);
-      pending?.reject(new ThreadCrashError(`thread crashed: ${err.message}`));
-      this.dispatch();
+      slot.crash ??= err;
     };
     const onExit = (code: number) => {
       slot.exited = true;
       if (this.remove(slot) && slot.busy) {
-        slot.busy.reject(new ThreadCrashError(`thread exited with code ${code} while running a task`));
+        slot.busy.reject(crashError(slot, code));
         slot.busy = null;
       }
       this.dispatch();
@@ -228,6 +243,7 @@ export class ThreadPool<T, R> {
     if (!slot && this.slots.length < this.size) slot = this.spawn();
     if (!slot) return null;
     slot.busy = pending;
+    slot.readFailure = null;
     slot.worker.ref();
     return slot;
   }

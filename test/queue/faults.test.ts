@@ -9,7 +9,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -385,6 +385,37 @@ describe('S3 endpoint failures (fault-injecting proxy in front of s3rver)', () =
       assert.equal(await job.getState(), 'completed');
       for (const p of [0, 1, 3]) assert.equal((await Job.fromId(queue, fileJobId(runId, p, 0)))?.attemptsMade, 1, `file ${p} ran once`);
       assert.ok(served >= 8);
+    } finally {
+      await queue.close();
+      await s.close();
+    }
+  });
+
+  test('an outage in the middle of reading a file (after its footer) is transient: the job is retried and publishes', async () => {
+    const file = `dt=${DATES[3]}/part-0.parquet`;
+    const size = statSync(join(input, file)).size;
+    let failed = 0;
+    let victim: string | undefined;
+    // Footer reads (the object's last bytes) go through. One read of page data fails 5 times
+    // in a row, which exhausts the SDK's attempts for that call; parquet-wasm traps on the
+    // failed read, so the scoring thread dies mid-file. The job's retry reads it fine.
+    const { manifest, local, runId, s, queue } = await s3Run('mid-read', (req) => {
+      if (!decodeURIComponent(req.url).startsWith(`/${bucket}/features/${file}`) || req.method !== 'GET') return 'forward';
+      const start = Number(/^bytes=(\d+)-/.exec(req.range ?? '')?.[1] ?? NaN);
+      if (!(start < size / 2)) return 'forward';
+      victim ??= req.range;
+      if (req.range !== victim || failed >= 5) return 'forward';
+      failed++;
+      return 503;
+    });
+    try {
+      assert.equal(failed, 5, 'one page read failed for good, then went through');
+      await assertExactlyOnce(local, manifest);
+      const job = await Job.fromId(queue, fileJobId(runId, 3, 0));
+      assert.ok(job);
+      assert.ok(job.attemptsMade >= 2, `retried, not failed for good as a crash (attemptsMade ${job.attemptsMade})`);
+      assert.equal(await job.getState(), 'completed');
+      assert.match(s.logs(), /the read failed, then the Parquet decoder stopped/);
     } finally {
       await queue.close();
       await s.close();

@@ -112,6 +112,27 @@ test('an uncaught exception in a thread fails only its task with ThreadCrashErro
   }
 });
 
+test('a thread that reported a failed read and then crashed fails its task with that read error and its class', async () => {
+  const p = pool(1);
+  try {
+    const transient = await rejection(p.run({ op: 'read-fail-then-crash', name: 'S3Error', message: 'storage: transient: GET part-0.parquet: ECONNRESET' }));
+    assert.ok(transient instanceof ThreadTaskError, `got ${transient.constructor.name}: ${transient.message}`);
+    assert.equal(transient.name, 'S3Error');
+    assert.equal(transient.permanent, false);
+    assert.match(transient.message, /ECONNRESET/);
+    assert.match(transient.message, /unreachable/, 'the crash is kept in the message');
+    const permanent = await rejection(p.run({ op: 'read-fail-then-crash', name: 'NotFoundError', message: 'storage: gone' }));
+    assert.ok(permanent instanceof ThreadTaskError);
+    assert.equal(permanent.permanent, true);
+    // The next task's crash is not blamed on an earlier task's read.
+    const crash = await rejection(p.run({ op: 'throw-later', message: 'rust panic: corrupt page' }));
+    assert.ok(crash instanceof ThreadCrashError, `got ${crash.constructor.name}: ${crash.message}`);
+    assert.match(crash.message, /corrupt page/);
+  } finally {
+    await p.close();
+  }
+});
+
 test('tasks queued behind a crashing task still run', async () => {
   const p = pool(1);
   try {

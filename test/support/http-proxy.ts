@@ -35,7 +35,7 @@ export interface HttpProxy {
   /** Every request received so far, in arrival order. */
   requests: RecordedRequest[];
   /** Decide each request's fate; default: forward everything. Replaceable at any time. */
-  decide: (req: { method: string; url: string }, index: number) => Fate;
+  decide: (req: { method: string; url: string; range?: string }, index: number) => Fate;
   stop(): Promise<void>;
 }
 
@@ -51,7 +51,7 @@ export async function startHttpProxy(target: string): Promise<HttpProxy> {
   const server = createServer((req, res) => {
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
-    const fate = proxy.decide({ method, url }, proxy.requests.length);
+    const fate = proxy.decide({ method, url, range: req.headers.range }, proxy.requests.length);
     proxy.requests.push({ method, url, headers: req.headers, fate });
     if (fate === 'reset') {
       req.socket.destroy();
