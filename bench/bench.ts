@@ -62,7 +62,7 @@ async function main(argv: string[]): Promise<number> {
   const workloads = selectWorkloads(allWorkloads(options.workers), options.only);
   const started = performance.now();
   log(`bench: preparing data in ${resolve(ROOT, options.dir)} ...`);
-  const data = await prepareData(ROOT, options.dir, options.rows, log);
+  const data = await prepareData(ROOT, options.dir, options.rows, log, options.bigRows);
 
   const results: WorkloadResult[] = [];
   try {

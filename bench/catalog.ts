@@ -68,10 +68,7 @@ function endToEnd(model: DemoModelName): Workload {
       rmSync(job.outputDir, { recursive: true, force: true });
       const run = await runChild([data.cli, 'run', job.specPath], data.root);
       if (run.code !== 0) throw new Error(`batchscore run exited ${run.code ?? run.signal}: ${tail(run.stderr || run.stdout)}`);
-      const runs = readdirSync(join(job.outputDir, '_runs')).filter((f) => f.endsWith('.json'));
-      if (runs.length !== 1) throw new Error(`expected one manifest in ${job.outputDir}/_runs, found ${runs.length}`);
-      const manifest = JSON.parse(readFileSync(join(job.outputDir, '_runs', runs[0]!), 'utf8')) as RunManifest;
-      if (manifest.status !== 'succeeded') throw new Error(`run ${manifest.status}: ${manifest.errors.map((e) => e.message).join('; ')}`);
+      const manifest = onlyManifest(job.outputDir);
       expectRows(this.name, manifest.totals.rows, data.rows);
       const sum = (k: 'decodeMs' | 'inferMs' | 'writeMs') =>
         Math.round(manifest.partitions.flatMap((p) => p.files).reduce((n, f) => n + (f.timings?.[k] ?? 0), 0));
@@ -125,32 +122,107 @@ function inference(model: DemoModelName, threads: number): Workload {
 /** Threads DuckDB gets: the brief's "SET threads=2", i.e. both cores of the reference machine. */
 export const DUCKDB_THREADS = 2;
 
-const duckdb: Workload = {
-  name: 'duckdb-sql',
-  group: 'peer',
-  description: `DuckDB SQL: read Parquet → 1/(1+exp(-(w·x+b))) with the demo logistic weights → write Parquet by dt, ${DUCKDB_THREADS} threads`,
-  basis: 'process',
-  threads: DUCKDB_THREADS,
+function duckdb(passes: number): Workload {
+  const warm = passes > 1;
+  return {
+    name: warm ? 'duckdb-sql-warm' : 'duckdb-sql',
+    group: 'peer',
+    description:
+      `DuckDB SQL: read Parquet → 1/(1+exp(-(w·x+b))) with the demo logistic weights → write Parquet by dt, ${DUCKDB_THREADS} threads` +
+      (warm ? `; warm: the same SQL run ${passes} times in one DuckDB process, the last pass timed` : ''),
+    basis: warm ? 'work' : 'process',
+    threads: DUCKDB_THREADS,
+    async run(data) {
+      rmSync(data.duckdbOutputDir, { recursive: true, force: true });
+      mkdirSync(dirname(data.duckdbOutputDir), { recursive: true }); // DuckDB creates only the last level
+      const sqlFile = join(data.dataDir, 'duckdb-logistic.sql');
+      writeFileSync(
+        sqlFile,
+        logisticSql(data.logistic, {
+          inputDir: data.inputDir,
+          outputDir: data.duckdbOutputDir,
+          features: data.features,
+          threads: DUCKDB_THREADS,
+          nullsAsNaN: data.jobs.logistic.nullsAsNaN,
+        }),
+      );
+      const run = await runChild([script('duckdb'), sqlFile, String(passes)], data.root);
+      const r = childResult<{ rows: number; workMs: number; passMs: number[] }>(run);
+      expectRows(this.name, r.rows, data.rows);
+      return measured(run, r.rows, warm ? r.workMs : run.wallMs, { sqlMs: Math.round(r.workMs), passMs: r.passMs, sqlFile });
+    },
+  };
+}
+
+/** Passes of the warm workloads: the last one is timed. */
+export const WARM_PASSES = 3;
+
+/** A long-lived process scoring the logistic job again (runJob in a loop, as a worker does). */
+const warmLogistic: Workload = {
+  name: 'e2e-logistic-warm',
+  group: 'end-to-end',
+  description: `the demo logistic job run ${WARM_PASSES} times in one process (runJob, default threads: warm modules, JIT, threads and sessions), the last pass timed`,
+  basis: 'work',
+  model: 'logistic',
+  threads: 0,
   async run(data) {
-    rmSync(data.duckdbOutputDir, { recursive: true, force: true });
-    mkdirSync(dirname(data.duckdbOutputDir), { recursive: true }); // DuckDB creates only the last level
-    const sqlFile = join(data.dataDir, 'duckdb-logistic.sql');
-    writeFileSync(
-      sqlFile,
-      logisticSql(data.logistic, {
-        inputDir: data.inputDir,
-        outputDir: data.duckdbOutputDir,
-        features: data.features,
-        threads: DUCKDB_THREADS,
-        nullsAsNaN: data.jobs.logistic.nullsAsNaN,
-      }),
-    );
-    const run = await runChild([script('duckdb'), sqlFile], data.root);
-    const r = childResult<{ rows: number; workMs: number }>(run);
+    const run = await runChild([script('warm-run'), data.jobs.logistic.specPath, String(WARM_PASSES)], data.root);
+    const r = childResult<{ rows: number; workMs: number; passMs: number[]; threads: number }>(run);
     expectRows(this.name, r.rows, data.rows);
-    return measured(run, r.rows, run.wallMs, { sqlMs: Math.round(r.workMs), sqlFile });
+    this.threads = r.threads;
+    return measured(run, r.rows, r.workMs, { passMs: r.passMs, threads: r.threads });
   },
 };
+
+/** Batch sizes of the tree-ensemble sweep (rows per session.run). */
+export const TREE_BATCHES = [64, 128, 1024, 8192];
+
+/** Inference-only, one thread, trees at one batch size, over a quarter of the rows. */
+function treeBatch(batch: number): Workload {
+  return {
+    name: `trees-batch-${batch}`,
+    group: 'bound',
+    description: `inference only, demo 100-tree ensemble, ${batch} rows per session.run, one thread, a quarter of the rows`,
+    basis: 'work',
+    model: 'trees',
+    threads: 1,
+    async run(data) {
+      const rows = Math.floor(data.rows / 4);
+      const run = await runChild([script('infer'), data.jobs.trees.modelPath, String(batch), String(rows), '1'], data.root);
+      const r = childResult<{ rows: number; workMs: number }>(run);
+      expectRows(this.name, r.rows, rows);
+      return measured(run, r.rows, r.workMs, { batch });
+    },
+  };
+}
+
+/** `batchscore run` of the logistic job over one big file (bounded memory: row group by row group). */
+const bigFile: Workload = {
+  name: 'e2e-logistic-big-file',
+  group: 'end-to-end',
+  description: 'batchscore run of the demo logistic job over ONE input file of --big-rows rows (default 20M), cold, whole process',
+  basis: 'process',
+  model: 'logistic',
+  threads: 0,
+  async run(data) {
+    const big = await data.bigFile();
+    rmSync(big.outputDir, { recursive: true, force: true });
+    const run = await runChild([data.cli, 'run', big.specPath], data.root);
+    if (run.code !== 0) throw new Error(`batchscore run exited ${run.code ?? run.signal}: ${tail(run.stderr || run.stdout)}`);
+    const manifest = onlyManifest(big.outputDir);
+    expectRows(this.name, manifest.totals.rows, big.rows);
+    this.threads = manifest.settings.threads;
+    return measured(run, manifest.totals.rows, run.wallMs, { threads: manifest.settings.threads, inputBytes: big.bytes, runMs: manifest.totals.durationMs });
+  },
+};
+
+function onlyManifest(outputDir: string): RunManifest {
+  const runs = readdirSync(join(outputDir, '_runs')).filter((f) => f.endsWith('.json'));
+  if (runs.length !== 1) throw new Error(`expected one manifest in ${outputDir}/_runs, found ${runs.length}`);
+  const manifest = JSON.parse(readFileSync(join(outputDir, '_runs', runs[0]!), 'utf8')) as RunManifest;
+  if (manifest.status !== 'succeeded') throw new Error(`run ${manifest.status}: ${manifest.errors.map((e) => e.message).join('; ')}`);
+  return manifest;
+}
 
 // ---- distributed: the same logistic job through Redis (BullMQ) + the S3 API (s3rver) ----
 
@@ -212,7 +284,11 @@ export function allWorkloads(workers = 2): Workload[] {
     ...models.map(endToEnd),
     decode,
     ...models.flatMap((m) => [inference(m, 1), inference(m, 2)]),
-    duckdb,
+    ...TREE_BATCHES.map(treeBatch),
+    duckdb(1),
+    warmLogistic,
+    duckdb(WARM_PASSES),
+    bigFile,
     ...[1, workers].flatMap((n) => [distributedRun(n, 'cold'), distributedRun(n, 'warm')]),
     queueOverhead(workers),
   ];

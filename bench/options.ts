@@ -11,8 +11,11 @@ Every in-process measurement runs in a fresh process.
 
 Options:
   --rows N          rows of the demo dataset (default 2000000)
-  --only a,b        workloads or prefixes (e2e, e2e-mlp, decode, infer, infer-trees, duckdb-sql,
-                    dist, dist-1w, dist-2w-warm, dist-queue)
+  --big-rows N      rows of the single big input file of e2e-logistic-big-file (default
+                    20000000; generated once, ~1.3 GB per 10M rows, kept in --dir)
+  --only a,b        workloads or prefixes (e2e, e2e-mlp, e2e-logistic-warm, decode, infer, trees-batch,
+                    duckdb-sql, duckdb-sql-warm, e2e-logistic-big-file, dist, dist-1w,
+                    dist-2w-warm, dist-queue)
   --workers N       distributed workloads: measure 1 and N worker processes (default 2)
   --repeat K        runs per workload; the report shows the median (default 1)
   --json FILE       also write the full report as JSON
@@ -27,6 +30,8 @@ Exit code 1 if a workload fails, a target is missed or DuckDB and the pipeline d
 
 export interface BenchOptions {
   rows: number;
+  /** Rows of the one-file workload (e2e-logistic-big-file). */
+  bigRows: number;
   only: string[] | null;
   repeat: number;
   json: string | null;
@@ -55,6 +60,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     args: argv,
     options: {
       rows: { type: 'string', default: '2000000' },
+      'big-rows': { type: 'string', default: '20000000' },
       only: { type: 'string' },
       repeat: { type: 'string', default: '1' },
       json: { type: 'string' },
@@ -69,6 +75,7 @@ export function parseOptions(argv: string[]): BenchOptions {
   if (rows < 8) throw new Error('--rows must be at least 8 (one row per partition)');
   return {
     rows,
+    bigRows: positiveInt(values['big-rows'], '--big-rows', 1e10),
     only: values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : null,
     repeat: positiveInt(values.repeat, '--repeat', 100),
     json: values.json ?? null,

@@ -4,6 +4,8 @@
  * threads. A ratio is subject rows/s ÷ reference rows/s.
  */
 import type { WorkloadResult } from './results.js';
+import { TREE_BATCH_ROWS } from '../src/run/model-kind.js';
+import { TREE_BATCHES } from './catalog.js';
 
 export interface Ratio {
   subject: string;
@@ -50,7 +52,17 @@ function specs(): RatioSpec[] {
       { subject: `infer-${m}-2t`, reference: `infer-${m}-1t`, primary: true, meaning: 'inference scaling from 1 to 2 threads' },
     );
   }
-  out.push({ subject: 'duckdb-sql', reference: 'decode-1t', primary: true, meaning: "DuckDB's whole job vs our decode alone (1 thread)" });
+  out.push(
+    { subject: 'duckdb-sql', reference: 'decode-1t', primary: true, meaning: "DuckDB's whole job vs our decode alone (1 thread)" },
+    { subject: 'e2e-logistic-warm', reference: 'duckdb-sql-warm', primary: true, meaning: 'long-lived process vs DuckDB SQL repeated in one DuckDB process, both warm (last of 3 passes)' },
+    { subject: 'e2e-logistic-warm', reference: 'e2e-logistic', primary: false, meaning: 'warm pass vs cold one-shot process' },
+    { subject: 'duckdb-sql-warm', reference: 'duckdb-sql', primary: true, meaning: 'DuckDB warm pass vs cold one-shot process' },
+    { subject: 'e2e-logistic-big-file', reference: 'e2e-logistic', primary: true, meaning: 'one big file vs 8 files of the standard workload' },
+  );
+  // Tree batch sweep: each size against the one the pipeline picks for tree ensembles.
+  for (const b of TREE_BATCHES.filter((x) => x !== TREE_BATCH_ROWS)) {
+    out.push({ subject: `trees-batch-${b}`, reference: `trees-batch-${TREE_BATCH_ROWS}`, primary: true, meaning: `trees at ${b} rows per run vs ${TREE_BATCH_ROWS} (the pipeline's choice for tree ensembles)` });
+  }
   return out;
 }
 

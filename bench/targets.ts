@@ -1,15 +1,24 @@
 /**
- * The requirement's targets, checked here and only here (never in tests):
- * peak RSS of every end-to-end run ≤ 600 MB; logistic end to end ≥ 0.25× DuckDB SQL;
- * distributed (on 2 cores, through Redis + the S3 API): 2 workers ≥ 1.6× one worker (cold:
- * fresh processes), ≥ 1.8× warm; queue overhead < 50 ms per partition job (p95 of
- * enqueue → start on idle workers).
+ * The issues' targets, checked here and only here (never in tests):
+ * - core pipeline: peak RSS of every end-to-end run of the standard workload ≤ 600 MB;
+ * - performance: logistic cold ≥ 0.8× DuckDB SQL cold, warm ≥ 1.3× DuckDB SQL warm; MLP
+ *   ≥ 0.7× the inference-only bound with both cores busy; ≤ 512 MB for one big input file;
+ * - distributed (on 2 cores, through Redis + the S3 API): 2 workers ≥ 1.6× one worker cold
+ *   (fresh processes), ≥ 1.8× warm; queue overhead < 50 ms per partition job (p95 of
+ *   enqueue → start on idle workers).
  */
 import type { Ratio } from './ratios.js';
 import type { WorkloadResult } from './results.js';
 
 export const RSS_LIMIT_MB = 600;
-export const LOGISTIC_VS_DUCKDB_MIN = 0.25;
+/** Peak RSS for the single big input file (20M rows by default). */
+export const BIG_FILE_RSS_LIMIT_MB = 512;
+/** Cold one-shot logistic vs DuckDB SQL cold (the first issue asked ≥ 0.25×; the performance issue 0.8×). */
+export const LOGISTIC_VS_DUCKDB_MIN = 0.8;
+/** Warm logistic vs DuckDB SQL warm. */
+export const WARM_VS_DUCKDB_MIN = 1.3;
+/** MLP end to end vs the both-cores inference bound. */
+export const MLP_VS_BOUND_MIN = 0.7;
 /** Throughput of 2 worker processes over 1, cold (first issue's target, applied to fresh workers). */
 export const DIST_SCALING_COLD_MIN = 1.6;
 /** The same, warm (the performance issue: "≥ 1.8× one worker for N = 2, warm"). */
@@ -30,25 +39,23 @@ export interface TargetResult {
 
 export function checkTargets(results: readonly WorkloadResult[], ratios: readonly Ratio[]): TargetResult[] {
   const out: TargetResult[] = [];
+  const ratioTarget = (subject: string, reference: string, min: number, short: string) => {
+    if (!results.some((x) => x.name === subject)) return;
+    const ratio = ratios.find((x) => x.subject === subject && x.reference === reference);
+    out.push({ workload: subject, target: `rows/s ≥ ${min}× ${reference} rows/s`, short, value: ratio?.value ?? null, unit: '×', pass: ratio ? ratio.value >= min : null });
+  };
+  ratioTarget('e2e-logistic', 'duckdb-sql', LOGISTIC_VS_DUCKDB_MIN, `≥${LOGISTIC_VS_DUCKDB_MIN}× peer`);
+  ratioTarget('e2e-logistic-warm', 'duckdb-sql-warm', WARM_VS_DUCKDB_MIN, `≥${WARM_VS_DUCKDB_MIN}× peer`);
+  ratioTarget('e2e-mlp', 'infer-mlp-2t', MLP_VS_BOUND_MIN, `≥${MLP_VS_BOUND_MIN}× bound`);
   for (const r of results.filter((x) => x.group === 'end-to-end')) {
-    if (r.name === 'e2e-logistic') {
-      const ratio = ratios.find((x) => x.subject === 'e2e-logistic' && x.reference === 'duckdb-sql');
-      out.push({
-        workload: r.name,
-        target: `rows/s ≥ ${LOGISTIC_VS_DUCKDB_MIN}× duckdb-sql rows/s`,
-        short: `≥${LOGISTIC_VS_DUCKDB_MIN}× peer`,
-        value: ratio?.value ?? null,
-        unit: '×',
-        pass: ratio ? ratio.value >= LOGISTIC_VS_DUCKDB_MIN : null,
-      });
-    }
+    const limit = r.name === 'e2e-logistic-big-file' ? BIG_FILE_RSS_LIMIT_MB : RSS_LIMIT_MB;
     out.push({
       workload: r.name,
-      target: `peak RSS ≤ ${RSS_LIMIT_MB} MB`,
-      short: `≤${RSS_LIMIT_MB} MB`,
+      target: `peak RSS ≤ ${limit} MB`,
+      short: `≤${limit} MB`,
       value: r.peakRssMB,
       unit: 'MB',
-      pass: r.peakRssMB === null ? null : r.peakRssMB <= RSS_LIMIT_MB,
+      pass: r.peakRssMB === null ? null : r.peakRssMB <= limit,
     });
   }
   // The scaling targets are stated for N = 2 (on 2 cores): checked for dist-2w-* only.
