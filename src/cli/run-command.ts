@@ -63,6 +63,9 @@ export function reportRun(reporter: Reporter, result: RunResult, outputUri: stri
       `${(t.durationMs / 1000).toFixed(2)} s, ${t.rowsPerSecond.toLocaleString('en-US')} rows/s`,
     { runId: m.runId, status: m.status, ...t },
   );
+  if (t.badRows > 0) {
+    reporter.summary(`bad rows: ${t.badRows.toLocaleString('en-US')} rows refused by nulls/nonFinite were published with null predictions (maxBadRowsFraction ${m.spec.maxBadRowsFraction}); the manifest lists the first of each file`);
+  }
   reporter.summary(`outputs:  ${outputUri}`);
   reporter.summary(`manifest: ${result.manifestUri}`);
   return m.status === 'succeeded' ? EXIT.ok : EXIT.failed;

@@ -105,8 +105,18 @@ export function monitorColumnFromPrediction(column: PredictionColumn, rows = col
   const v = column.values;
   const chunk: MonitorChunk = Array.isArray(v)
     ? { kind: 'strings', values: v.slice(0, rows) }
-    : { kind: 'numeric', chunk: { values: (v as NumericValues).subarray(0, rows), offset: 0, length: rows, nullCount: 0 } };
+    : {
+        kind: 'numeric',
+        // Rows without a prediction (tolerated bad rows) are nulls, not the model's output on zeros.
+        chunk: { values: (v as NumericValues).subarray(0, rows), nullBitmap: column.validity ?? null, offset: 0, length: rows, nullCount: column.validity ? countNulls(column.validity, rows) : 0 },
+      };
   return { name: column.name, role: 'prediction', type: column.type, chunks: [chunk] };
+}
+
+function countNulls(validity: Uint8Array, rows: number): number {
+  let nulls = 0;
+  for (let i = 0; i < rows; i++) if ((validity[i >> 3]! & (1 << (i & 7))) === 0) nulls++;
+  return nulls;
 }
 
 /**

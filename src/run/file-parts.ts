@@ -5,6 +5,7 @@
  * part of its own; the thread that owns the file then copies the parts' row groups, unit by
  * unit, into the one output file (no decoding: see parquet/concat.ts).
  */
+import type { BadRowCount } from '../scoring/bad-rows.js';
 import { closeSync, openSync, readSync, unlinkSync } from 'node:fs';
 import type { PieceSource } from '../parquet/concat.js';
 import type { FileTask } from './file-task.js';
@@ -27,6 +28,8 @@ export interface PartResult {
   decodeMs: number;
   inferMs: number;
   writeMs: number;
+  /** Rows of this part refused by the policy and tolerated (`maxBadRowsFraction`). */
+  badRows: BadRowCount;
   /** Set when the helper failed while scoring unit `units[0].unit`: the error to report. */
   failure?: { name: string; message: string };
 }

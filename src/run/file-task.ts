@@ -3,6 +3,7 @@
  * so it crosses a thread, a process or a queue unchanged. Never data, never credentials.
  */
 import type { NonFinitePolicy, NullPolicy, OutputCompression } from '../spec/job-spec.js';
+import type { BadRowCount } from '../scoring/bad-rows.js';
 
 export interface FileTask {
   runId: string;
@@ -20,6 +21,8 @@ export interface FileTask {
   compression: OutputCompression;
   /** Profile the columns while scoring (monitoring on); null: no profile. */
   profile: { sliceBy?: string; maxSlices: number; ignore: string[] } | null;
+  /** Spec `maxBadRowsFraction` (0: the first refused row fails the file). Absent in tasks enqueued before it existed. */
+  maxBadRowsFraction?: number;
 }
 
 export interface FileResult {
@@ -28,6 +31,8 @@ export interface FileResult {
   output: { uri: string; bytes: number; sha256: string } | null;
   /** Where the file's column profile was staged (monitoring on), else null. */
   profileUri: string | null;
+  /** Rows refused by the policy, written with null predictions (`maxBadRowsFraction`). */
+  badRows: BadRowCount;
   decodeMs: number;
   inferMs: number;
   writeMs: number;

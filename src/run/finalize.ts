@@ -97,6 +97,8 @@ export async function finalizeRun(plan: RunPlan, outcomes: readonly (readonly Fi
         output: r.output ? { uri: finalUri, rows: r.rows, bytes: r.output.bytes, sha256: r.output.sha256 } : null,
         timings: { decodeMs: r.decodeMs, inferMs: r.inferMs, writeMs: r.writeMs, totalMs: r.totalMs },
         error: null,
+        // Results stored by workers of an earlier version have no badRows.
+        ...(r.badRows?.count && { badRows: r.badRows }),
       };
     });
     const rows = files.reduce((n, f) => n + (f.input.rows ?? 0), 0);

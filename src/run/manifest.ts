@@ -3,6 +3,7 @@
  * It holds what is needed to reproduce the run exactly (spec, model bytes hash, input files
  * with their etags, code and runtime versions) and what the run produced. Pure data.
  */
+import type { BadRowCount } from '../scoring/bad-rows.js';
 import type { JobSpec } from '../spec/job-spec.js';
 import type { PartitionSelection } from './plan.js';
 import type { MonitoringRecord } from './monitor-run.js';
@@ -32,6 +33,8 @@ export interface FileRecord {
   output: { uri: string; rows: number; bytes: number; sha256: string } | null;
   timings: { decodeMs: number; inferMs: number; writeMs: number; totalMs: number } | null;
   error: ErrorRecord | null;
+  /** Rows refused by `nulls`/`nonFinite` and written with null predictions (spec `maxBadRowsFraction`); absent when none. */
+  badRows?: BadRowCount;
 }
 
 export interface ErrorRecord {
@@ -77,7 +80,8 @@ export interface RunManifest {
   runtime: RuntimeRecord;
   settings: { threads: number; batchSize: number; maxFailedPartitions: number };
   partitions: PartitionRecord[];
-  totals: { partitions: number; failedPartitions: number; files: number; rows: number; outputBytes: number; durationMs: number; rowsPerSecond: number };
+  /** `badRows`: published rows with null predictions (refused features tolerated by `maxBadRowsFraction`). */
+  totals: { partitions: number; failedPartitions: number; files: number; rows: number; badRows: number; outputBytes: number; durationMs: number; rowsPerSecond: number };
   errors: ErrorRecord[];
   /** Drift and data-quality figures; null when the job has no `monitoring`. */
   monitoring: MonitoringRecord | null;
@@ -95,18 +99,23 @@ export function runStatus(partitions: readonly PartitionRecord[], maxFailedParti
 export function runTotals(partitions: readonly PartitionRecord[], durationMs: number): RunManifest['totals'] {
   let files = 0;
   let rows = 0;
+  let badRows = 0;
   let outputBytes = 0;
   for (const p of partitions) {
     files += p.files.length;
     if (p.status !== 'succeeded') continue;
     rows += p.rows;
-    for (const f of p.files) outputBytes += f.output?.bytes ?? 0;
+    for (const f of p.files) {
+      outputBytes += f.output?.bytes ?? 0;
+      badRows += f.badRows?.count ?? 0;
+    }
   }
   return {
     partitions: partitions.length,
     failedPartitions: partitions.filter((p) => p.status === 'failed').length,
     files,
     rows,
+    badRows,
     outputBytes,
     durationMs: Math.round(durationMs),
     rowsPerSecond: durationMs > 0 ? Math.round(rows / (durationMs / 1000)) : 0,

@@ -132,5 +132,6 @@ export function fileTask(plan: RunPlan, partition: PlannedPartition, fileIndex: 
     profile: plan.spec.monitoring
       ? { ...(plan.spec.monitoring.sliceBy !== undefined && { sliceBy: plan.spec.monitoring.sliceBy }), maxSlices: plan.spec.monitoring.maxSlices, ignore: plan.spec.monitoring.ignore }
       : null,
+    ...(plan.spec.maxBadRowsFraction !== undefined && { maxBadRowsFraction: plan.spec.maxBadRowsFraction }),
   };
 }

@@ -7,6 +7,7 @@ import { fillMatrix, FeatureValueError, type FillPolicy } from '../scoring/featu
 import { PredictionBuffer, type OutputTensor, type PredictionColumn } from '../scoring/predictions.js';
 import type { FeatureColumn } from '../scoring/columns.js';
 import { faultPoint } from './fault-point.js';
+import { badRowLimit, BadRowTally, describeBadRow, fillTolerating, type BadRowCount } from '../scoring/bad-rows.js';
 import { emptyDatasetProfile, profileBatch, type DatasetProfile } from '../monitor/profile-set.js';
 
 /** One model input for one batch. */
@@ -96,6 +97,11 @@ export interface ScoreFileOptions {
   readonly sink?: RowGroupSink;
   /** Buffers to reuse (one set per thread); absent: allocated for this call. */
   readonly buffers?: ScoreBuffers;
+  /**
+   * Share of the file's rows that may be refused by the policy (spec `maxBadRowsFraction`):
+   * such rows get null predictions. Default 0: the first refused row fails the file.
+   */
+  readonly maxBadRowsFraction?: number;
 }
 
 export interface ScoreFileResult {
@@ -111,22 +117,51 @@ export interface ScoreFileResult {
   readonly inferMs: number;
   /** Column profiles of this file when asked for. */
   readonly profile: DatasetProfile | null;
+  /** Rows refused by the policy and written with null predictions (`maxBadRowsFraction`). */
+  readonly badRows: BadRowCount;
 }
 
-/** A feature value refused by the policy, located in its file. */
+/**
+ * A feature value refused by the policy, located in its file; or, with `maxBadRowsFraction`,
+ * more refused rows than the file may have.
+ */
 export class BadRowError extends Error {
-  constructor(readonly uri: string, readonly feature: FeatureValueError, readonly fileRow: number) {
-    super(`data: ${uri}: column "${feature.column}" is ${feature.kind} at row ${fileRow} (${feature.hint})`);
+  constructor(readonly uri: string, message: string) {
+    super(`data: ${uri}: ${message}`);
     this.name = 'BadRowError';
+  }
+
+  /** The first refused value of a file that tolerates none. */
+  static at(uri: string, feature: FeatureValueError, fileRow: number): BadRowError {
+    return new BadRowError(uri, `column "${feature.column}" is ${feature.kind} at row ${fileRow} (${feature.hint})`);
+  }
+
+  /** More refused rows than `maxBadRowsFraction` allows (`counted`: so far, or in all parts). */
+  static tooMany(uri: string, maxFraction: number, fileRows: number, counted: BadRowCount): BadRowError {
+    const limit = badRowLimit(maxFraction, fileRows);
+    return new BadRowError(
+      uri,
+      `more than ${limit} of ${fileRows} rows refused (maxBadRowsFraction ${maxFraction}; ${counted.count} found before stopping); first: ${counted.samples.map(describeBadRow).join(', ')}`,
+    );
   }
 }
 
 /** A prediction column as an Arrow vector: a view of the buffer, or a copy. */
 function predictionVector(col: PredictionColumn, copy: boolean): A.Vector {
   const v = col.values;
-  if (Array.isArray(v)) return arrow.vectorFromArray(v, new arrow.Utf8());
-  if (col.type === 'bool') return arrow.vectorFromArray(Array.from(v as Uint8Array, (x) => x !== 0), new arrow.Bool());
-  return arrow.makeVector(copy ? (v as Float32Array).slice() : (v as Float32Array));
+  const present = (i: number) => !col.validity || (col.validity[i >> 3]! & (1 << (i & 7))) !== 0;
+  if (Array.isArray(v)) return arrow.vectorFromArray(v.map((x, i) => (present(i) ? x : null)), new arrow.Utf8());
+  if (col.type === 'bool') return arrow.vectorFromArray(Array.from(v as Uint8Array, (x, i) => (present(i) ? x !== 0 : null)), new arrow.Bool());
+  const values = copy ? (v as Float32Array).slice() : (v as Float32Array);
+  if (!col.validity) return arrow.makeVector(values);
+  const props = { length: values.length, nullCount: col.nullCount ?? 0, nullBitmap: copy ? col.validity.slice() : col.validity };
+  switch (col.type) {
+    case 'float32': return arrow.makeVector(arrow.makeData({ ...props, type: new arrow.Float32(), data: values }));
+    case 'float64': return arrow.makeVector(arrow.makeData({ ...props, type: new arrow.Float64(), data: values as unknown as Float64Array }));
+    case 'int32': return arrow.makeVector(arrow.makeData({ ...props, type: new arrow.Int32(), data: values as unknown as Int32Array }));
+    case 'int64': return arrow.makeVector(arrow.makeData({ ...props, type: new arrow.Int64(), data: values as unknown as BigInt64Array }));
+    default: throw new Error(`prediction column type ${col.type}: no nullable vector`);
+  }
 }
 
 /** A row group read as a table (readers without `readRowGroupView`, e.g. wrappers). */
@@ -164,6 +199,8 @@ export async function scoreFile(options: ScoreFileOptions): Promise<ScoreFileRes
     firstRows.push(row);
     row += reader.rowGroupRows[g]!;
   }
+  const fileRows = reader.rowGroupRows.reduce((a, b) => a + b, 0);
+  const tally = options.maxBadRowsFraction ? new BadRowTally(options.maxBadRowsFraction, fileRows) : null;
   // Failpoints (crash tests) are set before the process starts: look once, not per batch.
   const faults = process.env.BATCHSCORE_FAULT_POINT !== undefined;
   let nextInOrder = 0;
@@ -192,26 +229,41 @@ export async function scoreFile(options: ScoreFileOptions): Promise<ScoreFileRes
         // Columns are fetched again after every await: a view is valid until the next call
         // into parquet-wasm, which another task of this thread could make while we wait.
         const cols: FeatureColumn[] = features.map((name) => view.featureColumn(name));
-        try {
+        // Rows [offset, offset + count) of this batch into the model's input buffers.
+        const fill = (offset: number, count: number): void => {
           if (binding.kind === 'matrix') {
-            const data = matrix!.subarray(0, n * width);
-            fillMatrix(cols, start, n, data, policy);
-            feeds[binding.input] = { type: binding.type, data, dims: [n, width] };
+            fillMatrix(cols, start + offset, count, matrix!.subarray(offset * width, (offset + count) * width), policy);
           } else {
-            binding.inputs.forEach((input, j) => {
-              const data = perFeature[j]!.subarray(0, n);
-              fillMatrix([cols[j]!], start, n, data, { nullValue: [policy.nullValue[j]], nonFinite: policy.nonFinite }, 1);
-              feeds[input.name] = { type: input.type, data, dims: [n, 1] };
-            });
+            for (let j = 0; j < binding.inputs.length; j++) {
+              fillMatrix([cols[j]!], start + offset, count, perFeature[j]!.subarray(offset, offset + count), { nullValue: [policy.nullValue[j]], nonFinite: policy.nonFinite }, 1);
+            }
           }
+        };
+        let badOffsets: number[] = [];
+        try {
+          fill(0, n);
         } catch (err) {
-          if (err instanceof FeatureValueError) throw new BadRowError(reader.uri, err, firstRows[g]! + err.row);
-          throw err;
+          if (!(err instanceof FeatureValueError)) throw err;
+          if (!tally) throw BadRowError.at(reader.uri, err, firstRows[g]! + err.row);
+          // Tolerated: this batch again row by row; refused rows get zeros in, nulls out.
+          badOffsets = fillTolerating(fill, n, (i, e) => {
+            if (binding.kind === 'matrix') matrix!.fill(0, i * width, (i + 1) * width);
+            else for (const b of perFeature) b[i] = 0;
+            if (!tally.add(firstRows[g]! + e.row, e)) throw BadRowError.tooMany(reader.uri, tally.maxFraction, fileRows, tally);
+          });
+        }
+        if (binding.kind === 'matrix') {
+          feeds[binding.input] = { type: binding.type, data: matrix!.subarray(0, n * width), dims: [n, width] };
+        } else {
+          binding.inputs.forEach((input, j) => {
+            feeds[input.name] = { type: input.type, data: perFeature[j]!.subarray(0, n), dims: [n, 1] };
+          });
         }
         t0 = performance.now();
         const results = await infer(feeds);
         inferMs += performance.now() - t0;
         predictions.write(start, n, results);
+        for (const i of badOffsets) predictions.setNull(start + i);
         if (faults) faultPoint('score');
       }
       const predicted = predictions.columns();
@@ -243,5 +295,6 @@ export async function scoreFile(options: ScoreFileOptions): Promise<ScoreFileRes
     scored.push(g);
     rowsDone += rows;
   }
-  return { table: batches.length ? new arrow.Table(batches) : null, rows: rowsDone, rowGroups: scored, decodeMs, inferMs, profile };
+  const badRows = tally ? { count: tally.count, samples: tally.samples } : { count: 0, samples: [] };
+  return { table: batches.length ? new arrow.Table(batches) : null, rows: rowsDone, rowGroups: scored, decodeMs, inferMs, profile, badRows };
 }

@@ -28,7 +28,8 @@ import { PERMANENT_ERRORS, type FileResult, type FileTask } from './file-task.js
 import { fileSource, isPartTask, removePart, UnitCounter, type PartResult, type PartTask } from './file-parts.js';
 import { runBatchRows, type ModelKind } from './model-kind.js';
 import { OutputFile } from './output-file.js';
-import { scoreFile, ScoreBuffers, type ScoreFileResult } from './score-file.js';
+import { BadRowError, scoreFile, ScoreBuffers, type ScoreFileResult } from './score-file.js';
+import { badRowLimit, mergeBadRows } from '../scoring/bad-rows.js';
 import { sessionInfer } from './session-infer.js';
 import { serveThread, type ThreadContext } from './serve-thread.js';
 import { faultPoint } from './fault-point.js';
@@ -132,6 +133,7 @@ async function participate(
       infer: sessionInfer(m.session, m.outputNames),
       profile: task.profile,
       buffers,
+      maxBadRowsFraction: task.maxBadRowsFraction ?? 0,
       nextRowGroup,
       sink: async (table, g) => {
         const w0 = performance.now();
@@ -157,7 +159,7 @@ async function participate(
 }
 
 function emptyScore(): ScoreFileResult {
-  return { table: null, rows: 0, rowGroups: [], decodeMs: 0, inferMs: 0, profile: null };
+  return { table: null, rows: 0, rowGroups: [], decodeMs: 0, inferMs: 0, profile: null, badRows: { count: 0, samples: [] } };
 }
 
 /**
@@ -194,10 +196,10 @@ async function scorePart(task: PartTask, context: ThreadContext): Promise<PartRe
     if (p.failure) {
       counter.abort();
       // Carried as a result, with its unit, so the owner can report the earliest failure.
-      return { units: [{ unit: p.failure.unit, rowGroups: 0, rows: 0 }], bytes: null, path: null, decodeMs: 0, inferMs: 0, writeMs: 0, failure: { name: p.failure.error.name, message: p.failure.error.message } };
+      return { units: [{ unit: p.failure.unit, rowGroups: 0, rows: 0 }], bytes: null, path: null, decodeMs: 0, inferMs: 0, writeMs: 0, badRows: { count: 0, samples: [] }, failure: { name: p.failure.error.name, message: p.failure.error.message } };
     }
     const handed = p.out.size > 0 ? p.out.release() : { bytes: null, path: null };
-    return { units: p.units, bytes: handed.bytes, path: handed.path, decodeMs: p.scored.decodeMs, inferMs: p.scored.inferMs, writeMs: p.writeMs };
+    return { units: p.units, bytes: handed.bytes, path: handed.path, decodeMs: p.scored.decodeMs, inferMs: p.scored.inferMs, writeMs: p.writeMs, badRows: p.scored.badRows };
   } finally {
     await input.close();
   }
@@ -225,6 +227,7 @@ async function scoreTask(task: FileTask | PartTask, context: ThreadContext): Pro
   if (isPartTask(task)) return scorePart(task, context);
   const input = await openInput(task, context);
   const units = rowGroupUnits(input.reader.rowGroupRows);
+  const fileRows = input.reader.rowGroupRows.reduce((a, b) => a + b, 0);
   const counter = new UnitCounter();
   // Monitoring profiles are computed in one pass, in order: such files are not split.
   const canSplit = units.length >= 2 && !task.profile;
@@ -269,12 +272,15 @@ async function scoreTask(task: FileTask | PartTask, context: ThreadContext): Pro
       failures.sort((a, b) => a.unit - b.unit);
       throw failures[0]!.error;
     }
+    const helped = parts.filter((p) => p.units.length > 0);
+    // Each part counted its own refused rows against the whole file's limit: check the sum.
+    const badRows = mergeBadRows([own.scored.badRows, ...helped.map((p) => p.badRows)]);
+    if (badRows.count > badRowLimit(task.maxBadRowsFraction ?? 0, fileRows)) throw BadRowError.tooMany(task.input.uri, task.maxBadRowsFraction ?? 0, fileRows, badRows);
     let rows = own.scored.rows;
     let decodeMs = own.scored.decodeMs;
     let inferMs = own.scored.inferMs;
     let writeMs = own.writeMs;
     const w0 = performance.now();
-    const helped = parts.filter((p) => p.units.length > 0);
     if (helped.length > 0) {
       output = await mergeParts(task, units.length, own, helped);
       for (const p of helped) {
@@ -302,7 +308,7 @@ async function scoreTask(task: FileTask | PartTask, context: ThreadContext): Pro
     }
     const end = performance.now();
     writeMs += end - w0;
-    return { rows, output: result, profileUri, decodeMs, inferMs, writeMs, totalMs: end - t0, threads: 1 + helped.length };
+    return { rows, output: result, profileUri, badRows, decodeMs, inferMs, writeMs, totalMs: end - t0, threads: 1 + helped.length };
   } finally {
     own.out.dispose();
     output.dispose();

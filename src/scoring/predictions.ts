@@ -18,6 +18,13 @@ export interface PredictionColumn {
   readonly name: string;
   readonly type: 'float32' | 'float64' | 'int32' | 'int64' | 'bool' | 'string';
   readonly values: PredictionValues;
+  /**
+   * Arrow validity bitmap (bit set = value present) when some rows have no prediction
+   * (refused rows tolerated by `maxBadRowsFraction`); absent when every row has one.
+   */
+  readonly validity?: Uint8Array;
+  /** Rows without a prediction (0 when `validity` is absent). */
+  readonly nullCount?: number;
 }
 
 /** A model output the pipeline cannot turn into columns. */
@@ -60,6 +67,9 @@ export class PredictionBuffer {
   private readonly columnsByOutput = new Map<string, PredictionColumn[]>();
   private capacity: number;
   private size: number;
+  /** Shared by every column: a row is null in all of them or in none. */
+  private validity: Uint8Array | null = null;
+  private nulls = 0;
 
   constructor(private readonly outputNames: readonly string[], rows: number) {
     this.capacity = rows;
@@ -73,6 +83,8 @@ export class PredictionBuffer {
 
   /** Start over for `rows` rows, keeping the allocated columns when they are large enough. */
   reset(rows: number): void {
+    this.validity = null;
+    this.nulls = 0;
     if (rows > this.capacity) {
       this.columnsByOutput.clear();
       this.capacity = rows;
@@ -131,10 +143,23 @@ export class PredictionBuffer {
   /** Every prediction column, in model output order, `rows` values each (views, not copies). */
   columns(): PredictionColumn[] {
     const all = this.outputNames.flatMap((name) => this.columnsByOutput.get(name) ?? []);
-    if (this.size === this.capacity) return all;
+    const nullable = this.validity ? { validity: this.validity.subarray(0, Math.ceil(this.size / 8)), nullCount: this.nulls } : {};
+    if (this.size === this.capacity && !this.validity) return all;
     return all.map((c) => ({
       ...c,
-      values: Array.isArray(c.values) ? c.values.slice(0, this.size) : (c.values.subarray(0, this.size) as PredictionValues),
+      values: this.size === this.capacity ? c.values : Array.isArray(c.values) ? c.values.slice(0, this.size) : (c.values.subarray(0, this.size) as PredictionValues),
+      ...nullable,
     }));
+  }
+
+  /** Mark `row` as having no prediction (its values are left as the model computed them). */
+  setNull(row: number): void {
+    if (row < 0 || row >= this.size) throw new RangeError(`PredictionBuffer: row ${row} outside [0, ${this.size})`);
+    this.validity ??= new Uint8Array(Math.ceil(this.capacity / 8)).fill(0xff);
+    const bit = 1 << (row & 7);
+    if (this.validity[row >> 3]! & bit) {
+      this.validity[row >> 3]! &= ~bit;
+      this.nulls++;
+    }
   }
 }

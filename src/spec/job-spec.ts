@@ -52,10 +52,16 @@ export interface JobSpec {
     /** Default `snappy`. */
     compression: OutputCompression;
   };
-  /** Rows per `session.run`. Default 8192. */
+  /** Most rows per `session.run`. Default 8192. Tree ensembles and dense networks run at most 1024 (measured faster; see run/model-kind.ts). */
   batchSize: number;
   /** Partitions allowed to fail before the whole run counts as failed. Default 0. */
   maxFailedPartitions: number;
+  /**
+   * Share of a file's rows (0 ≤ x < 1) that may be refused by `nulls`/`nonFinite` without
+   * failing the file: such rows are written with null predictions and counted in the
+   * manifest. Absent (0): the first refused row fails the file.
+   */
+  maxBadRowsFraction?: number;
   /** Nightly schedule for `batchscore scheduler`. */
   schedule?: ScheduleSpec;
   /** Data-quality and drift monitoring; absent: no profiles are computed. */
@@ -189,7 +195,7 @@ export function parseJobSpec(raw: unknown): JobSpec {
   if (!isObject(raw)) throw new SpecError('(root)', `expected a JSON object, got ${show(raw)}`);
   rejectUnknown(raw, '', [
     '$schema', 'name', 'namespace', 'description', 'input', 'model', 'features', 'passthrough',
-    'nulls', 'nonFinite', 'output', 'batchSize', 'maxFailedPartitions', 'schedule', 'monitoring',
+    'nulls', 'nonFinite', 'output', 'batchSize', 'maxFailedPartitions', 'maxBadRowsFraction', 'schedule', 'monitoring',
   ]);
   const name = str(raw, 'name', 'name', NAME_RE);
   const namespace = optStr(raw, 'namespace', 'namespace') ?? 'batchscore';
@@ -254,6 +260,11 @@ export function parseJobSpec(raw: unknown): JobSpec {
   const sha256 = optStr(model, 'sha256', 'model.sha256', SHA256_RE);
   if (sha256) spec.model.sha256 = sha256;
   if (features) spec.features = features;
+  if (raw.maxBadRowsFraction !== undefined) {
+    const f = raw.maxBadRowsFraction;
+    if (typeof f !== 'number' || !(f >= 0 && f < 1)) throw new SpecError('maxBadRowsFraction', `expected a number from 0 (inclusive) to 1 (exclusive), got ${show(f)}`);
+    if (f > 0) spec.maxBadRowsFraction = f;
+  }
   if (raw.schedule !== undefined) spec.schedule = scheduleSpec(section(raw, 'schedule'));
   if (raw.monitoring !== undefined) spec.monitoring = parseMonitoringSpec(raw.monitoring, 'monitoring', (field, message) => new SpecError(field, message));
   if (spec.input.uri.replace(/\/+$/, '') === spec.output.uri.replace(/\/+$/, '')) {

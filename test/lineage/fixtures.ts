@@ -96,7 +96,7 @@ export function manifest(statuses: PartitionRecord['status'][] = ['succeeded', '
     },
     settings: { threads: 2, batchSize: 8192, maxFailedPartitions: maxFailed },
     partitions,
-    totals: { partitions: 3, failedPartitions: failed, files: 6, rows: 0, outputBytes: 0, durationMs: 300000, rowsPerSecond: 0 },
+    totals: { partitions: 3, failedPartitions: failed, files: 6, rows: 0, badRows: 0, outputBytes: 0, durationMs: 300000, rowsPerSecond: 0 },
     errors: partitions.flatMap((p) => (p.error ? [{ ...p.error, message: `${p.dir}: ${p.error.message}` }] : [])),
     monitoring: null,
   };

@@ -68,10 +68,11 @@ test('the status rules over every small combination', () => {
   }
 });
 
-test('runTotals counts files of every partition but rows and bytes of succeeded ones only', () => {
+test('runTotals counts files of every partition but rows, bad rows and bytes of succeeded ones only', () => {
   const partitions = [
-    partition('succeeded', 100, [file(1000), file(2500)]),
-    partition('failed', 40, [file(700), file(null)]), // one file written before the partition failed
+    partition('succeeded', 100, [file(1000), { ...file(2500), badRows: { count: 3, samples: [] } }]),
+    // one file written before the partition failed
+    partition('failed', 40, [{ ...file(700), badRows: { count: 5, samples: [] } }, file(null)]),
     partition('succeeded', 60, [file(300)]),
   ];
   const totals = runTotals(partitions, 2000);
@@ -80,6 +81,7 @@ test('runTotals counts files of every partition but rows and bytes of succeeded 
     failedPartitions: 1,
     files: 5,
     rows: 160,
+    badRows: 3,
     outputBytes: 3800,
     durationMs: 2000,
     rowsPerSecond: 80,
@@ -92,7 +94,7 @@ test('runTotals rounds duration and rate, and a zero duration has rate 0', () =>
   assert.equal(t.durationMs, 334);
   assert.equal(t.rowsPerSecond, Math.round(1000 / 0.3336));
   assert.equal(runTotals(parts, 0).rowsPerSecond, 0);
-  assert.deepEqual(runTotals([], 10), { partitions: 0, failedPartitions: 0, files: 0, rows: 0, outputBytes: 0, durationMs: 10, rowsPerSecond: 0 });
+  assert.deepEqual(runTotals([], 10), { partitions: 0, failedPartitions: 0, files: 0, rows: 0, badRows: 0, outputBytes: 0, durationMs: 10, rowsPerSecond: 0 });
 });
 
 test('manifestKey puts the manifest under _runs of the output root', () => {

@@ -76,6 +76,39 @@ describe('a single big file', () => {
     assert.ok(Number(stats!.nan) > ROWS * 0.02 && Number(stats!.nan) < ROWS * 0.04, `NaN scores: ${stats!.nan}`);
   });
 
+  test('maxBadRowsFraction counts refused rows over every thread of a split file', async () => {
+    // The fixture has ~1% nulls in each of f3, f7 and f11: ~3% of rows refused by nulls "error".
+    const spec = JSON.parse(await readFile(specPath, 'utf8'));
+    const inputPath = join(dir.path, 'input', 'dt=2026-11-01', 'part-0.parquet');
+    const [truth] = await duckdbRows(`SELECT count(*)::BIGINT AS bad FROM read_parquet(${sqlString(inputPath)}) WHERE f3 IS NULL OR f7 IS NULL OR f11 IS NULL`);
+    const bad = Number(truth!.bad);
+    const scoreSplit = async (fraction: number, out: string) => {
+      const plan = await planRun({ ...spec, nulls: 'error', maxBadRowsFraction: fraction, output: { ...spec.output, uri: join(dir.path, out) } }, { kind: 'all' }, '00000000-0000-4000-8000-000000000004');
+      const pool = new ThreadPool<FileTask, FileResult & { threads: number }>({ script: new URL('../../src/run/score-thread.js', import.meta.url), size: 2, keepWarmMs: 0 });
+      try {
+        return await pool.run(fileTask(plan, plan.partitions[0]!, 0, 'a0'));
+      } finally {
+        await pool.close();
+      }
+    };
+    const ok = await scoreSplit(0.05, 'out-bad-ok');
+    assert.equal(ok.threads, 2, 'an idle thread took part');
+    assert.equal(ok.rows, ROWS);
+    assert.equal(ok.badRows.count, bad, 'every refused row counted once, whichever thread scored it');
+    assert.deepEqual(ok.badRows.samples.map((x) => x.row), [...ok.badRows.samples.map((x) => x.row)].sort((a, b) => a - b), 'samples in row order');
+    const [out] = await duckdbRows(`SELECT count(*)::BIGINT AS n, count(*) FILTER (WHERE probability IS NULL)::BIGINT AS nulls FROM read_parquet(${sqlString(ok.output!.uri.replace(/^file:\/\//, ''))})`);
+    assert.deepEqual({ ...out }, { n: BigInt(ROWS), nulls: BigInt(bad) });
+
+    // A limit each thread's share stays under but the whole file exceeds (~2/3 of the bad
+    // rows): the owner's sum over the parts fails the file, or one thread's own count does.
+    const fraction = (bad * 0.66) / ROWS;
+    await assert.rejects(scoreSplit(fraction, 'out-bad-over'), (err: Error) => {
+      assert.equal(err.name, 'BadRowError');
+      assert.match(err.message, new RegExp(`more than ${Math.floor(fraction * ROWS)} of ${ROWS} rows refused`));
+      return true;
+    });
+  });
+
   test('peak RSS of a whole scoring process stays bounded (benchmark figure; generous ceiling)', async () => {
     const script = fileURLToPath(new URL('./fixtures/score-big.js', import.meta.url));
     const spec = JSON.parse(await readFile(specPath, 'utf8'));

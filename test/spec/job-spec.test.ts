@@ -188,6 +188,15 @@ test('batchSize must be an integer from 1 to 1048576', () => {
   expectSpecError({ ...minimal(), maxFailedPartitions: 0.5 }, 'maxFailedPartitions', 'got 0.5');
 });
 
+test('maxBadRowsFraction must be a number from 0 up to (not including) 1; 0 is the same as absent', () => {
+  assert.equal(parseJobSpec({ ...minimal(), maxBadRowsFraction: 0.01 }).maxBadRowsFraction, 0.01);
+  assert.equal('maxBadRowsFraction' in parseJobSpec({ ...minimal(), maxBadRowsFraction: 0 }), false);
+  assert.equal('maxBadRowsFraction' in parseJobSpec(minimal()), false);
+  expectSpecError({ ...minimal(), maxBadRowsFraction: 1 }, 'maxBadRowsFraction', 'got 1');
+  expectSpecError({ ...minimal(), maxBadRowsFraction: -0.1 }, 'maxBadRowsFraction', 'got -0.1');
+  expectSpecError({ ...minimal(), maxBadRowsFraction: '1%' }, 'maxBadRowsFraction', 'got "1%"');
+});
+
 test('a value that JSON.parse turns into Infinity is quoted as written, not as null', () => {
   // `1e999` is valid JSON and parses to Infinity; the message must not claim the value was null.
   const raw = JSON.parse('{"name":"j","input":{"uri":"i"},"model":{"uri":"m"},"output":{"uri":"o"},"batchSize":1e999}') as unknown;
