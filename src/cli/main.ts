@@ -52,6 +52,8 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   const command = await load();
+  // Scoring spills big outputs to temporary files; remove those that crashes left behind.
+  (await import('../run/spill-files.js')).installSpillCleanup();
   try {
     return await command.run(rest);
   } catch (err) {

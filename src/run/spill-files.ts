@@ -1,0 +1,60 @@
+/**
+ * Spill files (output-file.ts: `batchscore-out-<pid>-<random>.parquet` in the OS temp
+ * folder) are removed by their owner when a file is done or fails. A scoring thread that
+ * crashes (a WASM trap) or a process that is killed leaves its own behind; these two
+ * sweeps remove them: this process's at exit, and those of processes that no longer exist
+ * when a new process starts.
+ */
+import { readdirSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const SPILL_RE = /^batchscore-out-(\d+)-[0-9a-f]+\.parquet$/;
+
+/** Whether a process with this pid exists (EPERM: it exists, owned by someone else). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code === 'EPERM';
+  }
+}
+
+/**
+ * Remove the spill files in `dir` whose owner `isStale` says is gone. Best effort: a file
+ * that cannot be listed or removed is left. Returns the names removed.
+ */
+export function sweepSpillFiles(dir = tmpdir(), isStale: (pid: number) => boolean = (pid) => pid !== process.pid && !alive(pid)): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = SPILL_RE.exec(name);
+    if (!m || !isStale(Number(m[1]))) continue;
+    try {
+      unlinkSync(join(dir, name));
+      removed.push(name);
+    } catch {
+      // removed meanwhile, or not ours to remove
+    }
+  }
+  return removed;
+}
+
+let installed = false;
+
+/**
+ * For a CLI process: sweep what dead processes left, and at exit what this process's
+ * crashed threads left. Idempotent.
+ */
+export function installSpillCleanup(dir = tmpdir()): void {
+  if (installed) return;
+  installed = true;
+  sweepSpillFiles(dir);
+  process.on('exit', () => sweepSpillFiles(dir, (pid) => pid === process.pid));
+}
