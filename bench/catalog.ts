@@ -241,13 +241,15 @@ export async function closeWorkloads(): Promise<void> {
   if (d) await (await d.catch(() => null))?.close();
 }
 
-function distributedRun(workers: number, state: 'cold' | 'warm'): Workload {
+function distributedRun(workers: number, state: 'cold' | 'warm', pinned = false): Workload {
   return {
-    name: `dist-${workers}w-${state}`,
+    name: `dist-${workers}w-${state}${pinned ? '-pinned' : ''}`,
     group: 'distributed',
     description:
       `demo logistic job (8 file jobs + finalize) through the BullMQ queue on Redis, read from and written to s3rver, ` +
-      `${workers} \`batchscore worker --concurrency 1\` process${workers > 1 ? 'es' : ''}, ` +
+      `${workers} \`batchscore worker --concurrency 1\` process${workers > 1 ? 'es' : ''}` +
+      (pinned ? ', each pinned (all its threads) to a core of its own (N workers on N cores; s3rver and Redis not pinned)' : '') +
+      ', ' +
       (state === 'cold' ? 'cold: freshly started, nothing scored yet' : 'warm: the same processes scored the same run once before') +
       '; timed from submitRun to the manifest visible in the run status',
     basis: 'run',
@@ -255,7 +257,7 @@ function distributedRun(workers: number, state: 'cold' | 'warm'): Workload {
     threads: workers,
     async run(data) {
       const d = await distributedBench(data);
-      return state === 'cold' ? d.cold(workers) : d.warm(workers);
+      return state === 'cold' ? d.cold(workers, pinned) : d.warm(workers, pinned);
     },
   };
 }
@@ -290,6 +292,7 @@ export function allWorkloads(workers = 2): Workload[] {
     duckdb(WARM_PASSES),
     bigFile,
     ...[1, workers].flatMap((n) => [distributedRun(n, 'cold'), distributedRun(n, 'warm')]),
+    ...[1, workers].map((n) => distributedRun(n, 'warm', true)),
     queueOverhead(workers),
   ];
 }

@@ -19,6 +19,8 @@
  * is selected: catalog.ts imports this module dynamically.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Job, Queue } from 'bullmq';
@@ -93,6 +95,8 @@ export interface CpuShare {
 
 interface WorkerSet {
   n: number;
+  /** Each worker process (all its threads) pinned to a core of its own: N workers on N cores. */
+  pinned: boolean;
   config: QueueConfig;
   queue: Queue;
   workers: CliProcess[];
@@ -100,6 +104,19 @@ interface WorkerSet {
   startupMs: number;
   /** Runs this set has scored (the next output prefix). */
   runs: number;
+}
+
+function setKey(n: number, pinned: boolean): string {
+  return `${n}${pinned ? '-pinned' : ''}`;
+}
+
+/**
+ * Pin every thread of a process, and the threads it starts later (they inherit it), to one
+ * core, as a 1-CPU container would limit it. Linux `taskset`; an error if it fails.
+ */
+function pinProcess(pid: number, core: number): void {
+  const r = spawnSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`bench: taskset could not pin worker ${pid} to core ${core}: ${r.error?.message ?? r.stderr.trim()}`);
 }
 
 /** One timed run through the queue. */
@@ -136,7 +153,8 @@ function dispatchGaps(files: Job[], n: number): number[] {
 }
 
 export class DistributedBench {
-  private sets = new Map<number, WorkerSet>();
+  /** Worker sets by `setKey`. */
+  private sets = new Map<string, WorkerSet>();
   private redis!: Redis;
   private redisUrl = '';
   private redisPid: number | null = null;
@@ -217,7 +235,7 @@ export class DistributedBench {
 
   // ---- worker sets ----
 
-  private async startSet(n: number): Promise<WorkerSet> {
+  private async startSet(n: number, pinned = false): Promise<WorkerSet> {
     // One set at a time: idle workers of another size would only hold memory.
     for (const other of [...this.sets.values()]) await this.stopSet(other);
     const config = queueConfig(this.redisUrl, randomQueueName(`bench${n}w`));
@@ -229,20 +247,22 @@ export class DistributedBench {
     });
     const t0 = performance.now();
     const workers = await Promise.all(Array.from({ length: n }, () => startWorker(env)));
+    if (pinned) workers.forEach((w, i) => pinProcess(w.pid, i % availableParallelism()));
     const set: WorkerSet = {
       n,
+      pinned,
       config,
       queue: new Queue(config.queueName, { connection: this.redis, prefix: config.prefix }),
       workers,
       startupMs: performance.now() - t0,
       runs: 0,
     };
-    this.sets.set(n, set);
+    this.sets.set(setKey(n, pinned), set);
     return set;
   }
 
   private async stopSet(set: WorkerSet): Promise<void> {
-    this.sets.delete(set.n);
+    this.sets.delete(setKey(set.n, set.pinned));
     await Promise.all(set.workers.map((w) => w.stop(60_000)));
     await set.queue.close();
     await obliterateQueue(this.redis, set.config);
@@ -403,20 +423,20 @@ export class DistributedBench {
   }
 
   /** `dist-<n>w-cold`: fresh worker processes, one timed run. They stay as the warm set. */
-  async cold(n: number): Promise<Sample> {
-    const existing = this.sets.get(n);
+  async cold(n: number, pinned = false): Promise<Sample> {
+    const existing = this.sets.get(setKey(n, pinned));
     if (existing) await this.stopSet(existing);
-    const set = await this.startSet(n);
+    const set = await this.startSet(n, pinned);
     const m = await this.timedRun(set);
     return this.sample(set, m, { workerStartupMs: Math.round(set.startupMs) });
   }
 
   /** `dist-<n>w-warm`: workers that scored the same run before (one untimed run if new). */
-  async warm(n: number): Promise<Sample> {
-    let set = this.sets.get(n);
+  async warm(n: number, pinned = false): Promise<Sample> {
+    let set = this.sets.get(setKey(n, pinned));
     let warmUp: number | null = null;
     if (!set || set.runs === 0) {
-      set ??= await this.startSet(n);
+      set ??= await this.startSet(n, pinned);
       warmUp = Math.round((await this.timedRun(set)).ms);
     }
     const m = await this.timedRun(set);
@@ -428,7 +448,7 @@ export class DistributedBench {
    * runs, one after another (QUEUE_ROUNDS × every partition), on the warm set of `n` workers.
    */
   async queueOverhead(n: number): Promise<{ sample: Sample; latency: LatencyStats }> {
-    let set = this.sets.get(n) ?? [...this.sets.values()][0];
+    let set = this.sets.get(setKey(n, false)) ?? [...this.sets.values()][0];
     if (!set || set.runs === 0) {
       set ??= await this.startSet(n);
       await this.timedRun(set);

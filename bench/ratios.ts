@@ -25,13 +25,14 @@ interface RatioSpec {
 
 /** Scaling and warm-up ratios of the distributed workloads present (dist-<N>w-cold/-warm). */
 function distributedSpecs(names: readonly string[]): RatioSpec[] {
-  const counts = [...new Set(names.map((n) => /^dist-(\d+)w-(?:cold|warm)$/.exec(n)?.[1]).filter((x) => x !== undefined).map(Number))].sort((a, b) => a - b);
+  const counts = [...new Set(names.map((n) => /^dist-(\d+)w-(?:cold|warm)(?:-pinned)?$/.exec(n)?.[1]).filter((x) => x !== undefined).map(Number))].sort((a, b) => a - b);
   const out: RatioSpec[] = [
     { subject: 'dist-1w-cold', reference: 'e2e-logistic', primary: true, meaning: 'one queue worker through Redis + S3 API (submit → manifest, process already running) vs in-process run on local files (whole process, default threads)' },
     { subject: 'dist-1w-warm', reference: 'dist-1w-cold', primary: true, meaning: 'one worker, warm vs cold' },
   ];
   for (const n of counts.filter((c) => c > 1)) {
     out.push(
+      { subject: `dist-${n}w-warm-pinned`, reference: 'dist-1w-warm-pinned', primary: true, meaning: `scaling from 1 to ${n} worker processes, warm, each pinned to a core of its own (N workers on N cores)` },
       { subject: `dist-${n}w-cold`, reference: 'dist-1w-cold', primary: true, meaning: `scaling from 1 to ${n} worker processes, cold (fresh processes)` },
       { subject: `dist-${n}w-warm`, reference: 'dist-1w-warm', primary: true, meaning: `scaling from 1 to ${n} worker processes, warm (processes that scored the run before)` },
       { subject: `dist-${n}w-warm`, reference: `dist-${n}w-cold`, primary: false, meaning: `${n} workers, warm vs cold` },
