@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parseJobSpec, SpecError, type JobSpec } from '../spec/job-spec.js';
-import { runJob, type RunResult } from '../run/run-job.js';
+import type { RunResult } from '../run/run-job.js';
 import type { PartitionSelection } from '../run/plan.js';
-import { createReporter, type Reporter } from './progress.js';
+import { prestartScoringThreads } from '../run/scoring-threads.js';
+import type { Reporter } from './progress.js';
 import { selectionFromArgs } from './selection-args.js';
 import { EXIT, UsageError } from './usage-error.js';
 
@@ -91,6 +92,10 @@ export async function runCommand(argv: string[]): Promise<number> {
   const selection: PartitionSelection = selectionFromArgs(values);
   const threads = positiveInt(values.threads, '--threads');
   if (threads === 0) throw new UsageError('--threads expects at least 1, got 0');
+  // The scoring threads load their modules while this thread loads the planner (imported
+  // only now, for that reason) and plans the run: see scoring-threads.ts.
+  prestartScoringThreads(threads);
+  const [{ runJob }, { createReporter }] = await Promise.all([import('../run/run-job.js'), import('./progress.js')]);
   const reporter = createReporter();
   const started = performance.now();
   const result = await runJob(spec, {

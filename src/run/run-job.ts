@@ -3,7 +3,6 @@
  * threads, then finalize (publish partitions whose files all succeeded, manifest last).
  */
 import { randomUUID } from 'node:crypto';
-import os from 'node:os';
 import type { JobSpec } from '../spec/job-spec.js';
 import { taskError, type FileResult, type FileTask } from './file-task.js';
 import { failedManifest, finalizeRun, writeManifest, type FileOutcome } from './finalize.js';
@@ -11,6 +10,7 @@ import type { ErrorRecord, FileRecord, PartitionRecord, RunManifest } from './ma
 import type { PartitionSelection } from './plan.js';
 import { fileTask, planRun } from './run-plan.js';
 import { ThreadPool, ThreadTaskError } from './thread-pool.js';
+import { defaultThreads, SCORE_THREAD_SCRIPT } from './scoring-threads.js';
 import { emitRunFinish, emitRunStart } from '../lineage/emit.js';
 
 /** Options of `runJob`. */
@@ -45,10 +45,7 @@ export function errorRecord(err: unknown): ErrorRecord {
   return { name: e.name, message: e.message, permanent: typeof permanent === 'boolean' ? permanent : e.name !== 'Error' };
 }
 
-/** The default number of scoring threads: the cores, at most 8. */
-export function defaultThreads(): number {
-  return Math.min(8, os.availableParallelism());
-}
+export { defaultThreads };
 
 /**
  * Score the selected partitions of a job. Partitions whose files all succeed are published;
@@ -71,7 +68,7 @@ export async function runJob(spec: JobSpec, options: RunJobOptions = {}): Promis
     return { manifest, manifestUri };
   }
   await emitRunStart(plan, startedAt, { log: options.log });
-  const pool = new ThreadPool<FileTask, FileResult>({ script: new URL('./score-thread.js', import.meta.url), size: threads });
+  const pool = new ThreadPool<FileTask, FileResult>({ script: SCORE_THREAD_SCRIPT, size: threads });
   const filesTotal = plan.partitions.reduce((n, p) => n + p.files.length, 0);
   let filesDone = 0;
   let rowsDone = 0;
