@@ -23,6 +23,12 @@ export interface RunJobOptions {
   runId?: string;
   /** Overrides the spec's `maxFailedPartitions`. */
   maxFailedPartitions?: number;
+  /**
+   * Keep the scoring threads after the run for a next run in this process (see
+   * `ThreadPoolOptions.keepWarmMs`). False: stop them while the run is finalized (a one-shot
+   * process). Default true.
+   */
+  keepThreadsWarm?: boolean;
   /** Called after each file, for progress display. */
   onFile?: (event: { partition: string; file: FileRecord; filesDone: number; filesTotal: number; rowsDone: number }) => void;
   /** Called after each partition is published or failed. */
@@ -68,7 +74,7 @@ export async function runJob(spec: JobSpec, options: RunJobOptions = {}): Promis
     return { manifest, manifestUri };
   }
   await emitRunStart(plan, startedAt, { log: options.log });
-  const pool = new ThreadPool<FileTask, FileResult>({ script: SCORE_THREAD_SCRIPT, size: threads });
+  const pool = new ThreadPool<FileTask, FileResult>({ script: SCORE_THREAD_SCRIPT, size: threads, ...(options.keepThreadsWarm === false && { keepWarmMs: 0 }) });
   const filesTotal = plan.partitions.reduce((n, p) => n + p.files.length, 0);
   let filesDone = 0;
   let rowsDone = 0;
@@ -102,8 +108,16 @@ export async function runJob(spec: JobSpec, options: RunJobOptions = {}): Promis
         ),
       ),
     );
-  } finally {
+  } catch (err) {
     await pool.close();
+    throw err;
   }
-  return finalizeRun(plan, outcomes, { startedAt, threads, maxFailedPartitions: maxFailed, onPartition: options.onPartition, log: options.log });
+  // Every task has settled: threads that stop (keepThreadsWarm false) release their sessions
+  // and exit while the run is finalized, rather than before.
+  const closing = pool.close();
+  try {
+    return await finalizeRun(plan, outcomes, { startedAt, threads, maxFailedPartitions: maxFailed, onPartition: options.onPartition, log: options.log });
+  } finally {
+    await closing;
+  }
 }

@@ -333,11 +333,17 @@ export class ThreadPool<T, R> {
  * instead of after. Threads no pool takes are stopped after `keepWarmMs` (default 30,000) and
  * never keep the process alive. Counts threads already parked for the script, so calling
  * this again does not start more.
+ * @returns the thread ids of the threads started
  */
-export function prestartThreads(options: Omit<ThreadPoolOptions, 'workerData' | 'size'>, count: number): void {
+export function prestartThreads(options: Omit<ThreadPoolOptions, 'workerData' | 'size'>, count: number): number[] {
   const key = parkKey(options);
-  const have = parked.get(key)?.length ?? 0;
-  for (let i = have; i < count; i++) park(new Worker(options.script), key, options.keepWarmMs ?? 30_000);
+  const started: number[] = [];
+  for (let i = parked.get(key)?.length ?? 0; i < count; i++) {
+    const worker = new Worker(options.script);
+    park(worker, key, options.keepWarmMs ?? 30_000);
+    started.push(worker.threadId);
+  }
+  return started;
 }
 
 /** Keep an idle thread for the next pool of the same kind; stop it after `ms`. */
