@@ -73,14 +73,17 @@ export async function runJob(spec: JobSpec, options: RunJobOptions = {}): Promis
     await emitRunFinish(manifest, { includeStart: true, log: options.log });
     return { manifest, manifestUri };
   }
-  await emitRunStart(plan, startedAt, { log: options.log });
   const pool = new ThreadPool<FileTask, FileResult>({ script: SCORE_THREAD_SCRIPT, size: threads, ...(options.keepThreadsWarm === false && { keepWarmMs: 0 }) });
   const filesTotal = plan.partitions.reduce((n, p) => n + p.files.length, 0);
   let filesDone = 0;
   let rowsDone = 0;
   let outcomes: FileOutcome[][];
+  // The lineage START event is written once the tasks are handed out, while the threads
+  // score: its eventTime is the run's start either way and it never fails a run, and its
+  // git lookup and conditional file write are main-thread work scoring need not wait for.
+  let started: Promise<unknown> = Promise.resolve();
   try {
-    outcomes = await Promise.all(
+    const scoring = Promise.all(
       plan.partitions.map((partition) =>
         Promise.all(
           partition.files.map(async (file, i): Promise<FileOutcome> => {
@@ -108,10 +111,14 @@ export async function runJob(spec: JobSpec, options: RunJobOptions = {}): Promis
         ),
       ),
     );
+    started = emitRunStart(plan, startedAt, { log: options.log });
+    outcomes = await scoring;
   } catch (err) {
+    await started;
     await pool.close();
     throw err;
   }
+  await started;
   // Every task has settled: threads that stop (keepThreadsWarm false) release their sessions
   // and exit while the run is finalized, rather than before.
   const closing = pool.close();
