@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { formatCount } from './count-format.js';
 
 /** Where a command reports: a one-line progress bar on a TTY, JSON logs (pino) otherwise. */
 export interface Reporter {
@@ -31,7 +32,7 @@ export function createReporter(stream: NodeJS.WriteStream = process.stdout): Rep
       progress(done, total, rows, startedMs) {
         const secs = (performance.now() - startedMs) / 1000;
         const rate = secs > 0 ? Math.round(rows / secs) : 0;
-        stream.write(`\r${bar(done, total)} files ${done}/${total}  rows ${rows.toLocaleString('en-US')}  ${rate.toLocaleString('en-US')} rows/s `);
+        stream.write(`\r${bar(done, total)} files ${done}/${total}  rows ${formatCount(rows)}  ${formatCount(rate)} rows/s `);
         shown = true;
       },
       summary(line) {

@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parseJobSpec, SpecError, type JobSpec } from '../spec/job-spec.js';
-import { runJob, type RunResult } from '../run/run-job.js';
+import type { RunResult } from '../run/run-job.js';
 import type { PartitionSelection } from '../run/plan.js';
-import { createReporter, type Reporter } from './progress.js';
+import { prestartScoringThreads } from '../run/scoring-threads.js';
+import type { Reporter } from './progress.js';
+import { formatCount } from './count-format.js';
 import { selectionFromArgs } from './selection-args.js';
 import { EXIT, UsageError } from './usage-error.js';
 
@@ -59,8 +61,8 @@ export function reportRun(reporter: Reporter, result: RunResult, outputUri: stri
   reporter.done();
   for (const e of m.errors) reporter.event('error', e.message, { error: e.name });
   reporter.summary(
-    `run ${m.runId} ${m.status}: ${t.rows.toLocaleString('en-US')} rows in ${t.partitions - t.failedPartitions}/${t.partitions} partitions, ` +
-      `${(t.durationMs / 1000).toFixed(2)} s, ${t.rowsPerSecond.toLocaleString('en-US')} rows/s`,
+    `run ${m.runId} ${m.status}: ${formatCount(t.rows)} rows in ${t.partitions - t.failedPartitions}/${t.partitions} partitions, ` +
+      `${(t.durationMs / 1000).toFixed(2)} s, ${formatCount(t.rowsPerSecond)} rows/s`,
     { runId: m.runId, status: m.status, ...t },
   );
   if (t.badRows > 0) {
@@ -94,12 +96,19 @@ export async function runCommand(argv: string[]): Promise<number> {
   const selection: PartitionSelection = selectionFromArgs(values);
   const threads = positiveInt(values.threads, '--threads');
   if (threads === 0) throw new UsageError('--threads expects at least 1, got 0');
+  // The scoring threads load their modules while this thread loads the planner (imported
+  // only now, for that reason) and plans the run: see scoring-threads.ts.
+  prestartScoringThreads(threads);
+  const [{ runJob }, { createReporter }] = await Promise.all([import('../run/run-job.js'), import('./progress.js')]);
   const reporter = createReporter();
   const started = performance.now();
   const result = await runJob(spec, {
     selection,
     threads,
     maxFailedPartitions: positiveInt(values['max-failed-partitions'], '--max-failed-partitions'),
+    // One run per process: the threads stop while the run is finalized instead of being
+    // kept for a next run, and then torn down by the process exit after everything else.
+    keepThreadsWarm: false,
     onFile: (e) => {
       if (e.file.error) reporter.event('error', e.file.error.message, { partition: e.partition, file: e.file.input.uri });
       reporter.progress(e.filesDone, e.filesTotal, e.rowsDone, started);

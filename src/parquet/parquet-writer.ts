@@ -55,10 +55,13 @@ function isMonotoneInt(vector: A.Vector | null): boolean {
     const v = d.values as Int32Array | Uint32Array | BigInt64Array | BigUint64Array;
     const end = d.length;
     if (v instanceof BigInt64Array || v instanceof BigUint64Array) {
-      const words = new Uint32Array(v.buffer, v.byteOffset, v.length * 2);
+      // Little-endian halves; the high half read as signed for signed columns, so that one
+      // comparison loop serves both (a tight loop: it runs mostly cold, once per row group).
+      const low = new Uint32Array(v.buffer, v.byteOffset, v.length * 2);
+      const high = signed ? new Int32Array(v.buffer, v.byteOffset, v.length * 2) : low;
       for (let i = 0; i < end; i++) {
-        const lo = words[2 * i]!;
-        const hi = signed ? words[2 * i + 1]! | 0 : words[2 * i + 1]!;
+        const hi = high[2 * i + 1]!;
+        const lo = low[2 * i]!;
         if (hi < lastHi || (hi === lastHi && lo < lastLo)) return false;
         lastHi = hi;
         lastLo = lo;
@@ -234,6 +237,40 @@ function batchBytes(batch: A.RecordBatch): number {
 }
 
 /**
+ * What `ParquetStreamWriter` needs to assemble row groups itself: the footer arrow-rs writes
+ * for a schema (only its schema, key-value metadata, version, creator and column orders are
+ * used: none depends on the rows), which columns it encodes as dictionaries, and which
+ * fields are OPTIONAL.
+ */
+interface Template {
+  meta: TField[];
+  dictionary: Set<string>;
+  optional: Map<string, boolean>;
+}
+
+/**
+ * Templates by schema and codec, kept for the thread's next files: a template costs a
+ * one-row arrow-rs write (~5 ms warm, several times that cold) per output file otherwise.
+ */
+const templates = new Map<string, Template | null>();
+const MAX_TEMPLATES = 32;
+
+/**
+ * Everything about a schema that the footer depends on: names, nullability, metadata and
+ * every property of every type (dictionary ids included: they are part of ARROW:schema).
+ */
+function templateKey(schema: A.Schema, codec: OutputCompression): string {
+  return JSON.stringify([codec, schema.fields, schema.metadata], (_key, value: unknown) => {
+    if (value instanceof Map) return [...value];
+    if (typeof value === 'bigint') return String(value);
+    if (value !== null && typeof value === 'object' && !Array.isArray(value) && 'typeId' in value) {
+      return { ...value, typeId: (value as A.DataType).typeId, text: String(value) };
+    }
+    return value;
+  });
+}
+
+/**
  * Writes one Parquet file as a stream of row groups, so memory is bounded by one row group,
  * never by the file. Rows are buffered (copied) until a row group is full
  * (`maxRowGroupRows`, default 1,048,576: the same row groups a one-shot write of the whole
@@ -248,7 +285,7 @@ export class ParquetStreamWriter {
   private pending: A.RecordBatch[] = [];
   private schema: A.Schema | null = null;
   /** See `makeTemplate`; undefined until the first row group. */
-  private template: { meta: TField[]; dictionary: Set<string>; optional: Map<string, boolean> } | null | undefined;
+  private template: Template | null | undefined;
   private pendingRows = 0;
   private pendingBytes = 0;
   private readonly maxRows: number;
@@ -337,8 +374,18 @@ export class ParquetStreamWriter {
    * The footer arrow-rs writes for this table's schema (from a one-row file), if the schema
    * is flat and has dictionary-of-string columns this writer can encode; else null.
    */
-  private async makeTemplate(head: A.Table): Promise<{ meta: TField[]; dictionary: Set<string>; optional: Map<string, boolean> } | null> {
+  private async makeTemplate(head: A.Table): Promise<Template | null> {
     const codec = this.options.compression ?? 'snappy';
+    const key = templateKey(head.schema, codec);
+    const known = templates.get(key);
+    if (known !== undefined) return known;
+    const template = await this.buildTemplate(head, codec);
+    if (templates.size >= MAX_TEMPLATES) templates.clear();
+    templates.set(key, template);
+    return template;
+  }
+
+  private async buildTemplate(head: A.Table, codec: OutputCompression): Promise<Template | null> {
     const dictionary = new Set(head.schema.fields.filter((f) => canEncodeDictionary(f.type, codec)).map((f) => f.name));
     if (dictionary.size === 0 || dictionary.size === head.numCols || head.numRows === 0) return null;
     const piece = await ParquetPiece.open(writeTable(head.slice(0, 1), this.options), this.options.uri);
