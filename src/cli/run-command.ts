@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parseJobSpec, SpecError, type JobSpec } from '../spec/job-spec.js';
-import type { RunResult } from '../run/run-job.js';
+import { runJob, type RunResult } from '../run/run-job.js';
 import type { PartitionSelection } from '../run/plan.js';
-import { prestartScoringThreads } from '../run/scoring-threads.js';
-import type { Reporter } from './progress.js';
+import { createReporter, type Reporter } from './progress.js';
 import { formatCount } from './count-format.js';
 import { selectionFromArgs } from './selection-args.js';
 import { EXIT, UsageError } from './usage-error.js';
@@ -96,10 +95,6 @@ export async function runCommand(argv: string[]): Promise<number> {
   const selection: PartitionSelection = selectionFromArgs(values);
   const threads = positiveInt(values.threads, '--threads');
   if (threads === 0) throw new UsageError('--threads expects at least 1, got 0');
-  // The scoring threads load their modules while this thread loads the planner (imported
-  // only now, for that reason) and plans the run: see scoring-threads.ts.
-  prestartScoringThreads(threads);
-  const [{ runJob }, { createReporter }] = await Promise.all([import('../run/run-job.js'), import('./progress.js')]);
   const reporter = createReporter();
   const started = performance.now();
   const result = await runJob(spec, {
@@ -107,7 +102,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     threads,
     maxFailedPartitions: positiveInt(values['max-failed-partitions'], '--max-failed-partitions'),
     // One run per process: the threads stop while the run is finalized instead of being
-    // kept for a next run, and then torn down by the process exit after everything else.
+    // parked for a next run and torn down by the process exit, after everything else.
     keepThreadsWarm: false,
     onFile: (e) => {
       if (e.file.error) reporter.event('error', e.file.error.message, { partition: e.partition, file: e.file.input.uri });

@@ -205,8 +205,8 @@ let codeScratch = new Int32Array(0);
 
 /**
  * `rows` codes' worth of memory, reused from call to call (the encoder is synchronous and
- * keeps nothing): fresh memory costs page faults, ~3 ms per MB here, and a 250,000-row
- * column needs 1 MB of codes.
+ * keeps nothing): a 250,000-row column needs 1 MB of codes, and fresh memory costs page
+ * faults and, sooner or later, a garbage collection.
  */
 function codeBuffer(rows: number): Int32Array {
   if (codeScratch.length < rows) codeScratch = new Int32Array(rows);

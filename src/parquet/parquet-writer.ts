@@ -55,13 +55,10 @@ function isMonotoneInt(vector: A.Vector | null): boolean {
     const v = d.values as Int32Array | Uint32Array | BigInt64Array | BigUint64Array;
     const end = d.length;
     if (v instanceof BigInt64Array || v instanceof BigUint64Array) {
-      // Little-endian halves; the high half read as signed for signed columns, so that one
-      // comparison loop serves both (a tight loop: it runs mostly cold, once per row group).
-      const low = new Uint32Array(v.buffer, v.byteOffset, v.length * 2);
-      const high = signed ? new Int32Array(v.buffer, v.byteOffset, v.length * 2) : low;
+      const words = new Uint32Array(v.buffer, v.byteOffset, v.length * 2);
       for (let i = 0; i < end; i++) {
-        const hi = high[2 * i + 1]!;
-        const lo = low[2 * i]!;
+        const lo = words[2 * i]!;
+        const hi = signed ? words[2 * i + 1]! | 0 : words[2 * i + 1]!;
         if (hi < lastHi || (hi === lastHi && lo < lastLo)) return false;
         lastHi = hi;
         lastLo = lo;

@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import type { ByteSink, PieceSource } from '../parquet/concat.js';
 import type { BlobLike } from '../parquet/parquet-reader.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import { FileStore } from '../storage/file-store.js';
 
 /**
  * Default spill threshold: 8 MiB. Outputs of files up to ~1M rows (id, segment and a
@@ -109,19 +108,13 @@ export class OutputFile implements ByteSink {
     return view(0, this.length);
   }
 
-  /**
-   * Upload to `store`/`key`: one `put` from memory, or `putFile` of the spill file. In
-   * memory to a local store, the put is synchronous (`FileStore.putSync`): output files are
-   * written by scoring threads, which have nothing else to do until it is done.
-   */
+  /** Upload to `store`/`key`: one `put` from memory, or `putFile` of the spill file. */
   async upload(store: ObjectStore, key: string): Promise<void> {
     if (this.path !== undefined) {
       await store.putFile(key, this.path);
       return;
     }
-    const bytes = this.chunks.length === 1 ? this.chunks[0]! : concatRange(this.chunks, 0, this.length);
-    if (store instanceof FileStore) store.putSync(key, bytes);
-    else await store.put(key, bytes);
+    await store.put(key, this.chunks.length === 1 ? this.chunks[0]! : concatRange(this.chunks, 0, this.length));
   }
 
   /**

@@ -3,6 +3,7 @@
  * threads, then finalize (publish partitions whose files all succeeded, manifest last).
  */
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import type { JobSpec } from '../spec/job-spec.js';
 import { taskError, type FileResult, type FileTask } from './file-task.js';
 import { failedManifest, finalizeRun, writeManifest, type FileOutcome } from './finalize.js';
@@ -10,7 +11,6 @@ import type { ErrorRecord, FileRecord, PartitionRecord, RunManifest } from './ma
 import type { PartitionSelection } from './plan.js';
 import { fileTask, planRun } from './run-plan.js';
 import { ThreadPool, ThreadTaskError } from './thread-pool.js';
-import { defaultThreads, SCORE_THREAD_SCRIPT } from './scoring-threads.js';
 import { emitRunFinish, emitRunStart } from '../lineage/emit.js';
 
 /** Options of `runJob`. */
@@ -51,7 +51,10 @@ export function errorRecord(err: unknown): ErrorRecord {
   return { name: e.name, message: e.message, permanent: typeof permanent === 'boolean' ? permanent : e.name !== 'Error' };
 }
 
-export { defaultThreads };
+/** The default number of scoring threads: the cores, at most 8. */
+export function defaultThreads(): number {
+  return Math.min(8, os.availableParallelism());
+}
 
 /**
  * Score the selected partitions of a job. Partitions whose files all succeed are published;
@@ -73,17 +76,14 @@ export async function runJob(spec: JobSpec, options: RunJobOptions = {}): Promis
     await emitRunFinish(manifest, { includeStart: true, log: options.log });
     return { manifest, manifestUri };
   }
-  const pool = new ThreadPool<FileTask, FileResult>({ script: SCORE_THREAD_SCRIPT, size: threads, ...(options.keepThreadsWarm === false && { keepWarmMs: 0 }) });
+  await emitRunStart(plan, startedAt, { log: options.log });
+  const pool = new ThreadPool<FileTask, FileResult>({ script: new URL('./score-thread.js', import.meta.url), size: threads, ...(options.keepThreadsWarm === false && { keepWarmMs: 0 }) });
   const filesTotal = plan.partitions.reduce((n, p) => n + p.files.length, 0);
   let filesDone = 0;
   let rowsDone = 0;
   let outcomes: FileOutcome[][];
-  // The lineage START event is written once the tasks are handed out, while the threads
-  // score: its eventTime is the run's start either way and it never fails a run, and its
-  // git lookup and conditional file write are main-thread work scoring need not wait for.
-  let started: Promise<unknown> = Promise.resolve();
   try {
-    const scoring = Promise.all(
+    outcomes = await Promise.all(
       plan.partitions.map((partition) =>
         Promise.all(
           partition.files.map(async (file, i): Promise<FileOutcome> => {
@@ -111,16 +111,12 @@ export async function runJob(spec: JobSpec, options: RunJobOptions = {}): Promis
         ),
       ),
     );
-    started = emitRunStart(plan, startedAt, { log: options.log });
-    outcomes = await scoring;
   } catch (err) {
-    await started;
     await pool.close();
     throw err;
   }
-  await started;
   // Every task has settled: threads that stop (keepThreadsWarm false) release their sessions
-  // and exit while the run is finalized, rather than before.
+  // and exit while the run is finalized, rather than before it or during the process exit.
   const closing = pool.close();
   try {
     return await finalizeRun(plan, outcomes, { startedAt, threads, maxFailedPartitions: maxFailed, onPartition: options.onPartition, log: options.log });

@@ -214,29 +214,10 @@ function namedError(name: string, message: string): Error {
 /** A file's result, plus how many threads scored it (1 unless idle threads helped). */
 export type ThreadFileResult = FileResult & { threads: number };
 
-let wasmLoading: Promise<void> | null = null;
-
 /** parquet-wasm, instantiated from the module the pool's threads share (see parquet/wasm.ts). */
-function ensureParquetWasm(context: ThreadContext): Promise<void> {
-  if (parquetWasmReady()) return Promise.resolve();
-  wasmLoading ??= context.shared('parquet-wasm/esm/parquet_wasm_bg.wasm', compileParquetWasm).then(
-    (module) => initParquetWasm(module),
-    (err: unknown) => {
-      wasmLoading = null; // the next task tries again (and reports the error)
-      throw err;
-    },
-  );
-  return wasmLoading;
-}
-
-/**
- * Before the first task: compile parquet-wasm and load ONNX Runtime, which every task needs,
- * so that a thread started ahead of its pool (scoring-threads.ts) is ready when work comes.
- * Failures are left to the task, which repeats both and reports them.
- */
-function warmUp(context: ThreadContext): void {
-  ensureParquetWasm(context).catch(() => {});
-  import('./thread-model.js').catch(() => {});
+async function ensureParquetWasm(context: ThreadContext): Promise<void> {
+  if (parquetWasmReady()) return;
+  initParquetWasm(await context.shared('parquet-wasm/esm/parquet_wasm_bg.wasm', compileParquetWasm));
 }
 
 async function scoreTask(task: FileTask | PartTask, context: ThreadContext): Promise<ThreadFileResult | PartResult> {
@@ -375,7 +356,6 @@ async function mergeParts(task: FileTask, unitCount: number, own: Participation,
 }
 
 serveThread<FileTask | PartTask, ThreadFileResult | PartResult>(scoreTask, {
-  onStart: warmUp,
   isPermanent: (err) => PERMANENT_ERRORS.has(err.name),
   transfer: (result) => ('bytes' in result && result.bytes ? [result.bytes.buffer as ArrayBuffer] : []),
   onClose: async () => {

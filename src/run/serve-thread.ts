@@ -31,13 +31,7 @@ export interface ThreadContext {
  */
 export function serveThread<T, R>(
   handle: (task: T, context: ThreadContext) => Promise<R>,
-  options: {
-    onClose?: () => Promise<void>;
-    isPermanent?: (err: Error) => boolean;
-    transfer?: (result: R) => ArrayBuffer[];
-    /** Called once, before any task, e.g. to load what every task will need while none has come yet. */
-    onStart?: (context: ThreadContext) => void;
-  } = {},
+  options: { onClose?: () => Promise<void>; isPermanent?: (err: Error) => boolean; transfer?: (result: R) => ArrayBuffer[] } = {},
 ): void {
   const port = parentPort;
   if (!port) throw new Error('serveThread: must run inside a worker thread');
@@ -86,8 +80,6 @@ export function serveThread<T, R>(
       port.postMessage({ type: 'read-failed', error: { name: err.name, message: err.message, permanent } } satisfies ThreadRequest);
     },
   };
-
-  options.onStart?.(context);
 
   port.on('message', (msg: PoolMessage) => {
     if (msg.type === 'close') {

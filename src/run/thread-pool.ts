@@ -325,37 +325,10 @@ export class ThreadPool<T, R> {
   }
 }
 
-/**
- * Start `count` threads of `options.script` now, parked for the first pool of the same
- * script (and environment) to take, before that pool exists. A cold one-shot run spends
- * ~100 ms per thread loading modules (ONNX Runtime, Arrow, parquet-wasm) before it can score:
- * started while the main thread is still importing and planning, that happens in parallel
- * instead of after. Threads no pool takes are stopped after `keepWarmMs` (default 30,000) and
- * never keep the process alive. Counts threads already parked for the script, so calling
- * this again does not start more.
- * @returns the thread ids of the threads started
- */
-export function prestartThreads(options: Omit<ThreadPoolOptions, 'workerData' | 'size'>, count: number): number[] {
-  const key = parkKey(options);
-  const started: number[] = [];
-  for (let i = parked.get(key)?.length ?? 0; i < count; i++) {
-    const worker = new Worker(options.script);
-    park(worker, key, options.keepWarmMs ?? 30_000);
-    started.push(worker.threadId);
-  }
-  return started;
-}
-
 /** Keep an idle thread for the next pool of the same kind; stop it after `ms`. */
 function park(worker: Worker, key: string, ms: number): void {
+  worker.unref();
   const list = parked.get(key) ?? [];
-  // A parked thread may ask for shared values (e.g. a prestarted thread compiling
-  // parquet-wasm while it waits): served as a pool would, since they are process-wide.
-  const onMessage = (msg: ThreadReply<unknown> | ThreadRequest) => {
-    if (!('type' in msg)) return;
-    if (msg.type === 'shared-get') sharedGet(worker, msg.id, msg.key);
-    else if (msg.type === 'shared-put') sharedPut(msg.key, msg.value);
-  };
   const onExit = () => {
     clearTimeout(entry.timer);
     const l = parked.get(key);
@@ -370,7 +343,6 @@ function park(worker: Worker, key: string, ms: number): void {
     detach: () => {
       worker.off('exit', onExit);
       worker.off('error', onError);
-      worker.off('message', onMessage);
     },
     timer: setTimeout(() => {
       const l = parked.get(key);
@@ -384,9 +356,6 @@ function park(worker: Worker, key: string, ms: number): void {
   // A parked thread that dies (or is stopped) leaves the list.
   worker.once('exit', onExit);
   worker.on('error', onError);
-  worker.on('message', onMessage);
-  // After the listeners: attaching a 'message' listener refs the worker again.
-  worker.unref();
   list.push(entry);
   parked.set(key, list);
 }

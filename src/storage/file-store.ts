@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
-import { closeSync, constants as fsConstants, fstatSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { constants as fsConstants } from 'node:fs';
 import { copyFile, link, mkdir, open, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -111,40 +111,6 @@ export class FileStore implements ObjectStore {
         await handle.close();
       }
     });
-  }
-
-  /**
-   * `put` (unconditional) with synchronous file calls: the same temporary sibling, flush and
-   * rename. For callers that have nothing else to do meanwhile, such as a scoring thread
-   * staging its output: `put` makes ~8 round trips through libuv's thread pool, each waiting
-   * for a core, which cost 10–25 ms per staged file while the other threads score.
-   */
-  putSync(key: string, body: Uint8Array): { etag: string } {
-    this.checkKey(key);
-    const dir = dirname(key);
-    const tmp = join(dir, `${TEMP_FILE_PREFIX}${randomBytes(8).toString('hex')}`);
-    try {
-      mkdirSync(dir, { recursive: true });
-      const fd = openSync(tmp, 'wx');
-      let st: BigIntStats;
-      try {
-        for (let done = 0; done < body.length; ) done += writeSync(fd, body, done, body.length - done);
-        fsyncSync(fd);
-        st = fstatSync(fd, { bigint: true });
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(tmp, key);
-      return { etag: fingerprint(st) };
-    } catch (err) {
-      throw this.fail('write', key, err);
-    } finally {
-      try {
-        rmSync(tmp, { force: true });
-      } catch {
-        // as in writeVia: cleanup trouble must not hide the real error
-      }
-    }
   }
 
   async putFile(key: string, localPath: string, options?: PutOptions): Promise<{ etag: string }> {

@@ -10,7 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as arrow from 'apache-arrow';
 import * as pw from 'parquet-wasm';
-import { Bytes, encodeHybrid } from '../../src/parquet/dict-column.js';
+import { Bytes, encodeDictionaryColumn, encodeHybrid } from '../../src/parquet/dict-column.js';
 import { encodeParquet, ParquetStreamWriter } from '../../src/parquet/parquet-writer.js';
 import type { OutputCompression } from '../../src/spec/job-spec.js';
 import { duckdbRows, sqlString } from '../support/duckdb.js';
@@ -159,4 +159,24 @@ test('columns this encoder leaves to arrow-rs still read back: long values, null
   const t = new arrow.Table({ id: arrow.makeVector(BigInt64Array.from({ length: 9 }, (_, i) => BigInt(i))), segment: seg });
   const bytes = await streamed([t]);
   assert.deepEqual(values(bytes, 'segment'), Array.from({ length: 9 }, (_, i) => ['a', null, 'b'][i % 3]));
+});
+
+test('columns without nulls (levels written as one run, codes packed 8 at a time) read back across pages and widths', async () => {
+  // 1, 2, 5 and 17 distinct values: code widths 1, 1, 3 and 5; 140,000 rows: two data pages.
+  for (const distinct of [1, 2, 5, 17]) {
+    const words = Array.from({ length: distinct }, (_, i) => `v${i}`);
+    const pick = (i: number) => words[(i * 31 + (i >> 4)) % distinct]!;
+    const bytes = await streamed([table(70_001, pick), table(69_999, pick, 70_001)]);
+    const got = values(bytes, 'segment');
+    assert.equal(got.length, 140_000);
+    assert.ok(got.every((v, i) => v === pick(i)), `${distinct} distinct values`);
+  }
+});
+
+test('a key outside the dictionary, even after every key was seen, leaves the column to arrow-rs', () => {
+  const dictionary = arrow.vectorFromArray(['a', 'b'], new arrow.Utf8());
+  const data = arrow.makeData({ type: new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32()), length: 4, nullCount: 0, data: Int32Array.from([0, 1, 0, 7]), dictionary });
+  assert.equal(encodeDictionaryColumn(arrow.makeVector(data), 'segment', 'snappy', true), null);
+  const inRange = arrow.makeData({ type: new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32()), length: 4, nullCount: 0, data: Int32Array.from([0, 1, 0, 1]), dictionary });
+  assert.notEqual(encodeDictionaryColumn(arrow.makeVector(inRange), 'segment', 'snappy', true), null);
 });

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { prestartThreads, ThreadPool } from '../../src/run/thread-pool.js';
+import { ThreadPool } from '../../src/run/thread-pool.js';
 import type { SpawnResult, SpawnTask } from './fixtures/spawn-thread.js';
 
 const SCRIPT = new URL('./fixtures/spawn-thread.js', import.meta.url);
@@ -66,20 +66,5 @@ test('closed pools park their threads for the next pool of the same script; ever
     assert.ok(!a.some((r) => r.threadId === c.threadId));
   } finally {
     await third.close();
-  }
-});
-
-test('prestarted threads are taken by the next pool of the script, and not started twice', async () => {
-  // Threads parked by the tests above were stopped (keepWarmMs 0): these are the only ones.
-  const started = prestartThreads({ script: SCRIPT, keepWarmMs: 5_000 }, 2);
-  assert.equal(started.length, 2);
-  assert.deepEqual(prestartThreads({ script: SCRIPT, keepWarmMs: 5_000 }, 2), [], 'already parked: none started');
-  const pool = new ThreadPool<SpawnTask, SpawnResult>({ script: SCRIPT, size: 2, keepWarmMs: 0 });
-  try {
-    // Both busy at once, so each task has a thread of its own.
-    const r = await Promise.all([1, 2].map((value) => pool.run({ op: 'leaf', value, ms: 200 })));
-    assert.deepEqual(new Set(r.map((x) => x.threadId)), new Set(started), 'the prestarted threads ran the tasks');
-  } finally {
-    await pool.close();
   }
 });

@@ -82,20 +82,6 @@ describe('FileStore', () => {
     });
   });
 
-  it('putSync writes like put: whole bytes, no temp file left, the etag head reports', async () => {
-    const key = join(dir.path, 'sync', 'deep', 'part-0.parquet');
-    const bytes = new Uint8Array(300_000).map((_, i) => i % 251);
-    const { etag } = store.putSync(key, bytes);
-    assert.deepEqual(new Uint8Array(await store.get(key)), bytes);
-    assert.equal((await store.head(key))?.etag, etag);
-    assert.deepEqual(await readdir(join(dir.path, 'sync', 'deep')), ['part-0.parquet']);
-    // Replaces an existing object; fails with a storage: error under a regular file.
-    store.putSync(key, new Uint8Array([1, 2, 3]));
-    assert.deepEqual([...(await store.get(key))], [1, 2, 3]);
-    assert.throws(() => store.putSync(join(key, 'child'), new Uint8Array(1)), /^Error: storage: write file:\/\/.*part-0\.parquet\/child failed/);
-    assert.throws(() => store.putSync('relative', new Uint8Array(1)), /storage: /);
-  });
-
   it('head of a directory is undefined; uri() is a file:// URL', async () => {
     assert.equal(await store.head(dir.path), undefined);
     assert.equal(store.uri('/data/a b.parquet'), 'file:///data/a%20b.parquet');
