@@ -8,24 +8,16 @@
 import { readdirSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { processAlive } from '../storage/temp-files.js';
 
 const SPILL_RE = /^batchscore-out-(\d+)-[0-9a-f]+\.parquet$/;
 
-/** Whether a process with this pid exists (EPERM: it exists, owned by someone else). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as { code?: string }).code === 'EPERM';
-  }
-}
 
 /**
  * Remove the spill files in `dir` whose owner `isStale` says is gone. Best effort: a file
  * that cannot be listed or removed is left. Returns the names removed.
  */
-export function sweepSpillFiles(dir = tmpdir(), isStale: (pid: number) => boolean = (pid) => pid !== process.pid && !alive(pid)): string[] {
+export function sweepSpillFiles(dir = tmpdir(), isStale: (pid: number) => boolean = (pid) => pid !== process.pid && !processAlive(pid)): string[] {
   let names: string[];
   try {
     names = readdirSync(dir);

@@ -4,7 +4,6 @@
  * directory and are then renamed into place, so a reader sees either the old object or the
  * new one, never a half-written file.
  */
-import { randomBytes } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
 import { constants as fsConstants } from 'node:fs';
 import { copyFile, link, mkdir, open, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
@@ -18,6 +17,7 @@ import {
   type PutOptions,
 } from './object-store.js';
 import { TEMP_FILE_PREFIX, walkFiles } from './file-walk.js';
+import { sweepDeadTempFiles, tempFileName } from './temp-files.js';
 
 export { TEMP_FILE_PREFIX };
 
@@ -145,6 +145,8 @@ export class FileStore implements ObjectStore {
   async copy(fromKey: string, toKey: string): Promise<{ etag: string }> {
     this.checkKey(fromKey);
     this.checkKey(toKey);
+    // Publishing copies into the final folder: clear what a writer killed there left behind.
+    await sweepDeadTempFiles(dirname(toKey));
     return this.writeVia(toKey, undefined, async (tmp) => {
       try {
         return await copySynced(fromKey, tmp);
@@ -188,7 +190,7 @@ export class FileStore implements ObjectStore {
     fill: (tmp: string) => Promise<BigIntStats>,
   ): Promise<{ etag: string }> {
     const dir = dirname(key);
-    const tmp = join(dir, `${TEMP_FILE_PREFIX}${randomBytes(8).toString('hex')}`);
+    const tmp = join(dir, tempFileName());
     try {
       await mkdir(dir, { recursive: true });
       const st = await fill(tmp);

@@ -7,7 +7,6 @@
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -42,7 +41,7 @@ import {
   type S3StoreOptions,
 } from './s3-client.js';
 
-import { TEMP_FILE_PREFIX } from './file-walk.js';
+import { tempFileName } from './temp-files.js';
 
 export type { S3StoreOptions };
 
@@ -177,7 +176,7 @@ export class S3Store implements ObjectStore {
     await mkdir(dirname(target), { recursive: true });
     // Download beside the target, then rename: a reader never sees a partial file, and a
     // FileStore listing of that directory skips the temporary name.
-    const tmp = join(dirname(target), `${TEMP_FILE_PREFIX}${randomBytes(8).toString('hex')}`);
+    const tmp = join(dirname(target), tempFileName());
     try {
       await this.download('getFile', key, undefined, (body) =>
         pipeline(body as unknown as Readable, createWriteStream(tmp)),
