@@ -10,6 +10,7 @@ import { childResult, runChild, tail, type ChildRun } from './child.js';
 import { logisticSql } from './duckdb-peer.js';
 import type { BenchData, DemoModelName } from './data.js';
 import type { DistributedBench, LatencyStats } from './distributed.js';
+import { WORKER_NODE_FLAGS } from './worker-flags.js';
 
 export type Group = 'end-to-end' | 'bound' | 'peer' | 'distributed';
 
@@ -161,12 +162,12 @@ export const WARM_PASSES = 3;
 const warmLogistic: Workload = {
   name: 'e2e-logistic-warm',
   group: 'end-to-end',
-  description: `the demo logistic job run ${WARM_PASSES} times in one process (runJob, default threads: warm modules, JIT, threads and sessions), the last pass timed`,
+  description: `the demo logistic job run ${WARM_PASSES} times in one process (runJob, default threads: warm modules, JIT, threads and sessions; node ${WORKER_NODE_FLAGS.join(' ') || '(no flags)'}, as a worker process runs), the last pass timed`,
   basis: 'work',
   model: 'logistic',
   threads: 0,
   async run(data) {
-    const run = await runChild([script('warm-run'), data.jobs.logistic.specPath, String(WARM_PASSES)], data.root);
+    const run = await runChild([...WORKER_NODE_FLAGS, script('warm-run'), data.jobs.logistic.specPath, String(WARM_PASSES)], data.root);
     const r = childResult<{ rows: number; workMs: number; passMs: number[]; threads: number }>(run);
     expectRows(this.name, r.rows, data.rows);
     this.threads = r.threads;

@@ -41,6 +41,7 @@ import type { Sample } from './catalog.js';
 import { busyCpuMs } from './cpu-load.js';
 import type { BenchData } from './data.js';
 import { median } from './results.js';
+import { WORKER_NODE_FLAGS } from './worker-flags.js';
 import { findRedisPid, findS3rverPid, procCpuMs, procPeakRssKB, threadCpuMs, threadSplit, type ThreadSplit } from './proc-usage.js';
 
 /** How often the submitter polls the run status for the manifest. */
@@ -246,7 +247,7 @@ export class DistributedBench {
       BATCHSCORE_STALLED_MS: '30000',
     });
     const t0 = performance.now();
-    const workers = await Promise.all(Array.from({ length: n }, () => startWorker(env)));
+    const workers = await Promise.all(Array.from({ length: n }, () => startWorker(env, ['--concurrency', '1'], WORKER_NODE_FLAGS)));
     if (pinned) workers.forEach((w, i) => pinProcess(w.pid, i % availableParallelism()));
     const set: WorkerSet = {
       n,

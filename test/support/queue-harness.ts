@@ -54,8 +54,8 @@ process.once('exit', () => {
 });
 
 /** Spawn `node bin/batchscore.js <args>` with `env` (replacing, not merging, the environment). */
-export function spawnCli(args: string[], env: NodeJS.ProcessEnv): CliProcess {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv, nodeFlags: readonly string[] = []): CliProcess {
+  const child = spawn(process.execPath, [...nodeFlags, BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let out = '';
   let err = '';
@@ -113,8 +113,8 @@ export function workerEnv(redisUrl: string, queueName: string, extra: NodeJS.Pro
 }
 
 /** Start `batchscore worker --concurrency 1` and wait until it says it started. */
-export async function startWorker(env: NodeJS.ProcessEnv, args: string[] = ['--concurrency', '1']): Promise<CliProcess> {
-  const proc = spawnCli(['worker', ...args], env);
+export async function startWorker(env: NodeJS.ProcessEnv, args: string[] = ['--concurrency', '1'], nodeFlags: readonly string[] = []): Promise<CliProcess> {
+  const proc = spawnCli(['worker', ...args], env, nodeFlags);
   await proc.waitFor(/worker started/);
   return proc;
 }
