@@ -51,7 +51,8 @@ const DICTIONARY_PAGE = 2;
 
 /** Whether this module can write a column of this type with this codec. */
 export function canEncodeDictionary(type: A.DataType, compression: OutputCompression): boolean {
-  return arrow.DataType.isDictionary(type) && arrow.DataType.isUtf8(type.dictionary) && arrow.DataType.isInt(type.indices) && CODEC_IDS[compression] !== undefined;
+  // 64-bit keys (pyarrow can write them) go through arrow-rs: the codes here are Int32.
+  return arrow.DataType.isDictionary(type) && arrow.DataType.isUtf8(type.dictionary) && arrow.DataType.isInt(type.indices) && type.indices.bitWidth <= 32 && CODEC_IDS[compression] !== undefined;
 }
 
 /** A growable byte buffer. */

@@ -49,6 +49,7 @@ export const PERMANENT_ERRORS: ReadonlySet<string> = new Set([
   'OutputShapeError',
   'SpecError',
   'NotFoundError',
+  'ShortReadError',
   'ThreadCrashError',
 ]);
 

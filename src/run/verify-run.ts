@@ -95,6 +95,9 @@ export async function verifyRun(manifest: RunManifest, options: VerifyOptions = 
           outputNames,
           batchSize: manifest.spec.batchSize,
           infer: sessionInfer(model.session, outputNames),
+          // The run enforced the limit per file; here every refused row just gets its null
+          // again, to compare with the null it was published with.
+          maxBadRowsFraction: manifest.spec.maxBadRowsFraction ? 1 : 0,
         });
         input.close();
         const names = rescored.table ? rescored.table.schema.fields.map((f) => f.name) : [];
@@ -103,12 +106,15 @@ export async function verifyRun(manifest: RunManifest, options: VerifyOptions = 
         const n = Math.min(want, groups[g]!);
         const step = Math.max(1, Math.floor(groups[g]! / n));
         for (const name of names) {
-          const now = asNumbers(rescored.table!.getChild(name)!);
-          const then = asNumbers(published.getChild(name)!);
+          const nowVector = rescored.table!.getChild(name)!;
+          const thenVector = published.getChild(name)!;
+          const now = asNumbers(nowVector);
+          const then = asNumbers(thenVector);
           for (let k = 0, r = 0; k < n; k++, r += step) {
-            const a = Number(now[r]);
-            const b = Number(then[firstRow + r]);
-            const same = (Number.isNaN(a) && Number.isNaN(b)) || Math.abs(a - b) <= tolerance;
+            // Null: a row refused by the policy (maxBadRowsFraction); it must be null in both.
+            const a = nowVector.isValid(r) ? Number(now[r]) : null;
+            const b = thenVector.isValid(firstRow + r) ? Number(then[firstRow + r]) : null;
+            const same = a === null || b === null ? a === b : (Number.isNaN(a) && Number.isNaN(b)) || Math.abs(a - b) <= tolerance;
             if (!same) {
               problems.push(`${out.uri}: row ${firstRow + r} column "${name}": published ${b}, re-scored ${a}`);
               break;

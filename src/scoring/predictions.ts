@@ -70,6 +70,8 @@ export class PredictionBuffer {
   /** Shared by every column: a row is null in all of them or in none. */
   private validity: Uint8Array | null = null;
   private nulls = 0;
+  /** No batch written since construction or `reset`: column shapes are not fixed yet. */
+  private fresh = true;
 
   constructor(private readonly outputNames: readonly string[], rows: number) {
     this.capacity = rows;
@@ -81,10 +83,15 @@ export class PredictionBuffer {
     return this.size;
   }
 
-  /** Start over for `rows` rows, keeping the allocated columns when they are large enough. */
+  /**
+   * Start over for `rows` rows, keeping the allocated columns when they are large enough.
+   * The next batch may have another element type or width (a thread's next file may be
+   * scored by another model with the same output names): its columns are then replaced.
+   */
   reset(rows: number): void {
     this.validity = null;
     this.nulls = 0;
+    this.fresh = true;
     if (rows > this.capacity) {
       this.columnsByOutput.clear();
       this.capacity = rows;
@@ -106,6 +113,7 @@ export class PredictionBuffer {
       }
       const width = dims.length === 2 ? dims[1]! : 1;
       let cols = this.columnsByOutput.get(name);
+      if (cols && this.fresh && (cols[0]!.type !== tensor.type || cols.length !== width || (width === 1) !== (cols[0]!.name === name))) cols = undefined;
       if (!cols) {
         const type = columnType(tensor.type, name);
         cols = width === 1 && dims.length <= 2
@@ -138,6 +146,7 @@ export class PredictionBuffer {
         }
       }
     }
+    this.fresh = false;
   }
 
   /** Every prediction column, in model output order, `rows` values each (views, not copies). */

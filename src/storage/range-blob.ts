@@ -23,6 +23,17 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { FileStore } from './file-store.js';
 import { NotFoundError, type ObjectStore } from './object-store.js';
 
+/**
+ * Fewer bytes than asked for: the object is shorter than the size it was planned with
+ * (truncated or replaced). Retrying reads the same object again: a permanent error.
+ */
+export class ShortReadError extends Error {
+  constructor(uri: string, detail: string) {
+    super(`storage: short read from ${uri}: ${detail}`);
+    this.name = 'ShortReadError';
+  }
+}
+
 /** The subset of `Blob` that parquet-wasm uses. Cast with `as unknown as Blob` to pass it. */
 export interface RangeBlob {
   /** Bytes in this view. */
@@ -174,9 +185,7 @@ function clamp(index: number, size: number): number {
  */
 function exactBuffer(bytes: Uint8Array, expected: number, uri: string): ArrayBuffer {
   if (bytes.byteLength !== expected) {
-    throw new Error(
-      `storage: short read from ${uri}: expected ${expected} bytes, got ${bytes.byteLength} (object changed or truncated?)`,
-    );
+    throw new ShortReadError(uri, `expected ${expected} bytes, got ${bytes.byteLength} (object changed or truncated?)`);
   }
   const { buffer, byteOffset, byteLength } = bytes;
   if (buffer instanceof ArrayBuffer && byteOffset === 0 && byteLength === buffer.byteLength) return buffer;

@@ -180,3 +180,22 @@ test('a key outside the dictionary, even after every key was seen, leaves the co
   const inRange = arrow.makeData({ type: new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32()), length: 4, nullCount: 0, data: Int32Array.from([0, 1, 0, 1]), dictionary });
   assert.notEqual(encodeDictionaryColumn(arrow.makeVector(inRange), 'segment', 'snappy', true), null);
 });
+
+test('a dictionary column with 64-bit keys is streamed (by arrow-rs, not the dictionary encoder) and reads back', async () => {
+  const dictionary = arrow.vectorFromArray(['a', 'bb', 'ccc'], new arrow.Utf8());
+  const keys = BigInt64Array.from([2n, 0n, 1n, 2n]);
+  // Arrow JS's types only allow 32-bit keys; the data is what arrow-rs hands over for int64 keys.
+  const type = new arrow.Dictionary(new arrow.Utf8(), new arrow.Int64() as unknown as arrow.Int32);
+  const segment = arrow.makeVector(arrow.makeData({ type, length: 4, data: keys as unknown as Int32Array, dictionary }));
+  const table = new arrow.Table({ id: arrow.makeVector(BigInt64Array.from([1n, 2n, 3n, 4n])), segment });
+  await withTmpDir(async (dir) => {
+    const path = join(dir, 'int64-keys.parquet');
+    const chunks: Uint8Array[] = [];
+    const writer = new ParquetStreamWriter({ write: (chunk) => void chunks.push(chunk.slice()) }, { uri: path });
+    await writer.write(table);
+    await writer.finish();
+    await writeFile(path, Buffer.concat(chunks));
+    const rows = await duckdbRows(`SELECT id, segment FROM read_parquet(${sqlString(path)}) ORDER BY id`);
+    assert.deepEqual(rows.map((r) => r.segment), ['ccc', 'a', 'bb', 'ccc']);
+  });
+});

@@ -12,6 +12,7 @@ import * as arrow from 'apache-arrow';
 import { logisticReference } from '../../src/model/reference.js';
 import { encodeParquet } from '../../src/parquet/parquet-writer.js';
 import { runJob } from '../../src/run/run-job.js';
+import { verifyRun } from '../../src/run/verify-run.js';
 import { demoModels, demoSpec } from '../support/dataset.js';
 import { duckdbRows, sqlString } from '../support/duckdb.js';
 import { tmpDir, type TmpDir } from '../support/tmp.js';
@@ -108,6 +109,11 @@ describe('maxBadRowsFraction', () => {
       maxDiff = Math.max(maxDiff, Math.abs(Number(r.probability) - expected));
     }
     assert.ok(maxDiff < 1e-6, `scores of the other rows match the reference (max |diff| ${maxDiff})`);
+
+    // verify re-scores the first row group (rows 0..499, row 3 refused): nulls match nulls.
+    const report = await verifyRun(manifest, { sampleRows: 4100 });
+    assert.deepEqual(report.problems, []);
+    assert.ok(report.rowsRescored >= 500, `rows re-scored: ${report.rowsRescored}`);
   });
 
   test('over the limit: the file fails with the count and the first refused rows; its partition publishes nothing', async () => {

@@ -134,6 +134,20 @@ test('a width change between batches is an error', () => {
   assert.deepEqual(same.columns().map((c) => [c.name, Array.from(c.values as Float32Array)]), [['p', [1, 2, 3, 4]]]);
 });
 
+test('after reset, another model\'s outputs of the same names may have another width or type', () => {
+  // One buffer per thread is reused file after file; the next file may use another model.
+  const buf = new PredictionBuffer(['label', 'probabilities'], 4);
+  buf.write(0, 4, { label: tensor('int64', [4], BigInt64Array.from([0n, 1n, 1n, 0n])), probabilities: tensor('float32', [4, 2], new Float32Array(8).fill(0.5)) });
+  buf.reset(3);
+  buf.write(0, 3, { label: tensor('int32', [3], Int32Array.from([2, 0, 1])), probabilities: tensor('float64', [3, 3], Float64Array.from([0.1, 0.2, 0.7, 0.6, 0.3, 0.1, 0.2, 0.5, 0.3])) });
+  const cols = buf.columns();
+  assert.deepEqual(cols.map((c) => [c.name, c.type]), [['label', 'int32'], ['probabilities_0', 'float64'], ['probabilities_1', 'float64'], ['probabilities_2', 'float64']]);
+  assert.deepEqual(Array.from(cols[0]!.values as Int32Array), [2, 0, 1]);
+  assert.deepEqual(Array.from(cols[3]!.values as Float64Array), [0.7, 0.1, 0.3]);
+  // Within one row group a change is still an error.
+  shapeError(() => buf.write(0, 1, { label: tensor('int32', [1], Int32Array.from([1])), probabilities: tensor('float64', [1, 2], new Float64Array(2)) }), 'probabilities');
+});
+
 test('columns() before any write is empty; rows not yet written stay zero', () => {
   const buf = new PredictionBuffer(['y'], 4);
   assert.deepEqual(buf.columns(), []);

@@ -131,7 +131,7 @@ describe('rangeBlob', () => {
 
   it('rejects failed reads like a Blob by default, and records the failure', async () => {
     const wrong = rangeBlob(files, path, data.bytes.byteLength + 10);
-    await assert.rejects(wrong.slice(data.bytes.byteLength - 8).arrayBuffer(), /^Error: storage: short read from file:/);
+    await assert.rejects(wrong.slice(data.bytes.byteLength - 8).arrayBuffer(), /^ShortReadError: storage: short read from file:/);
     assert.match(String(wrong.failure), /short read/);
     assert.equal(rangeBlob(files, path, data.bytes.byteLength).failure, undefined);
   });
@@ -144,7 +144,7 @@ describe('rangeBlob', () => {
       onReadError: 'empty',
     });
     await assert.rejects(parquet.ParquetFile.fromFile(wrong as unknown as Blob), /EOF|metadata/);
-    assert.match(String(wrong.failure), /^Error: storage: short read from file:/);
+    assert.match(String(wrong.failure), /^ShortReadError: storage: short read from file:/);
     assert.equal(errors[0], wrong.failure);
     assert.equal(wrong.slice(0, 10).failure, wrong.failure, 'slices share the failure');
 
