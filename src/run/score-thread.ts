@@ -146,14 +146,14 @@ async function participate(
         writeMs += performance.now() - w0;
       },
     });
+    if (writer.rows > 0) {
+      const w0 = performance.now();
+      await writer.finish();
+      writeMs += performance.now() - w0;
+    }
   } catch (err) {
     out.dispose();
     return { out, units: done, scored: emptyScore(), writeMs, failure: { unit: current, error: err instanceof Error ? err : new Error(String(err)) } };
-  }
-  if (writer.rows > 0) {
-    const w0 = performance.now();
-    await writer.finish();
-    writeMs += performance.now() - w0;
   }
   return { out, units: done, scored, writeMs, failure: null };
 }
@@ -222,6 +222,11 @@ async function ensureParquetWasm(context: ThreadContext): Promise<void> {
 
 async function scoreTask(task: FileTask | PartTask, context: ThreadContext): Promise<ThreadFileResult | PartResult> {
   const t0 = performance.now();
+  // A helper that came too late (every unit claimed) loads and reads nothing: a failure
+  // there would fail a file that is scored already.
+  if (isPartTask(task) && new UnitCounter(task.part.counter).remaining(task.part.units) === 0) {
+    return { units: [], bytes: null, path: null, decodeMs: 0, inferMs: 0, writeMs: 0, badRows: { count: 0, samples: [] } };
+  }
   // The model session is created while parquet-wasm compiles (both mostly off this thread).
   const [m] = await Promise.all([model(task), ensureParquetWasm(context)]);
   if (isPartTask(task)) return scorePart(task, context);
@@ -266,6 +271,10 @@ async function scoreTask(task: FileTask | PartTask, context: ThreadContext): Pro
       else parts.push(r);
     }
   }
+  // A helper that failed outside any unit (its thread died, or its model or footer read
+  // failed) matters only if some unit was then scored by nobody.
+  const covered = new Set([...own.units, ...parts.flatMap((p) => p.units)].map((u) => u.unit));
+  if (covered.size === units.length && failures.every((f) => f.unit === Number.POSITIVE_INFINITY)) failures.length = 0;
   let output = own.out;
   try {
     if (failures.length > 0) {

@@ -14,6 +14,7 @@ import { fileTask, planRun } from '../../src/run/run-plan.js';
 import { runJob } from '../../src/run/run-job.js';
 import type { FileResult, FileTask } from '../../src/run/file-task.js';
 import { ThreadPool } from '../../src/run/thread-pool.js';
+import { UnitCounter, type PartResult, type PartTask } from '../../src/run/file-parts.js';
 import { demoModels, demoSpec } from '../support/dataset.js';
 import { duckdbRows, sqlString } from '../support/duckdb.js';
 import { tmpDir, type TmpDir } from '../support/tmp.js';
@@ -107,6 +108,24 @@ describe('a single big file', () => {
       assert.match(err.message, new RegExp(`more than ${Math.floor(fraction * ROWS)} of ${ROWS} rows refused`));
       return true;
     });
+  });
+
+  test('a helper that comes after every unit is claimed loads and reads nothing (its failures cannot fail the file)', async () => {
+    const spec = JSON.parse(await readFile(specPath, 'utf8'));
+    const plan = await planRun({ ...spec, output: { ...spec.output, uri: join(dir.path, 'out-late') } }, { kind: 'all' }, '00000000-0000-4000-8000-000000000005');
+    const counter = new UnitCounter();
+    while (counter.claim(3) !== undefined);
+    // A model that does not exist: loading it would fail the helper, and with it the file.
+    const late: PartTask = { ...fileTask(plan, plan.partitions[0]!, 0, 'a0'), model: { uri: `file://${join(dir.path, 'missing.onnx')}`, sha256: '0'.repeat(64) }, part: { counter: counter.buffer, units: 3 } };
+    const pool = new ThreadPool<PartTask, PartResult>({ script: new URL('../../src/run/score-thread.js', import.meta.url), size: 1, keepWarmMs: 0 });
+    try {
+      const result = await pool.run(late);
+      assert.deepEqual(result.units, []);
+      assert.equal(result.path, null);
+      assert.equal(result.failure, undefined);
+    } finally {
+      await pool.close();
+    }
   });
 
   test('peak RSS of a whole scoring process stays bounded (benchmark figure; generous ceiling)', async () => {
