@@ -149,7 +149,7 @@ export class FileStore implements ObjectStore {
     await sweepDeadTempFiles(dirname(toKey));
     return this.writeVia(toKey, undefined, async (tmp) => {
       try {
-        return await copySynced(fromKey, tmp);
+        return await linkOrCopy(fromKey, tmp);
       } catch (err) {
         if (MISSING.has(errorCode(err) ?? '')) throw new NotFoundError(this.uri(fromKey));
         throw err;
@@ -279,6 +279,25 @@ async function readAt(
     filled += bytesRead;
   }
   return filled === length ? buf : buf.subarray(0, filled);
+}
+
+/** Errors of `link` that mean "not on this filesystem": fall back to a copy. */
+const NO_LINK = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK', 'ENOSYS']);
+
+/**
+ * `to` as a new name of `from`'s file (a hard link: no bytes copied, nothing to flush: the
+ * source was flushed when written), or a copy where links are not possible. Sharing the
+ * file is safe because this store never writes a file in place: every write makes a new
+ * file and renames it, so neither name can change the other's bytes.
+ */
+async function linkOrCopy(from: string, to: string): Promise<BigIntStats> {
+  try {
+    await link(from, to);
+    return await stat(to, { bigint: true });
+  } catch (err) {
+    if (!NO_LINK.has(errorCode(err) ?? '')) throw err;
+    return copySynced(from, to);
+  }
 }
 
 /** Copy `from` to the new file `to` (reflink where possible), flush it, return its stats. */

@@ -3,7 +3,7 @@
  * and symlinks, temp-file hygiene, key validation.
  */
 import assert from 'node:assert/strict';
-import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FileStore, TEMP_FILE_PREFIX } from '../../src/storage/file-store.js';
@@ -39,6 +39,20 @@ describe('FileStore', () => {
     assert.equal(Buffer.from(await store.get(key)).toString(), `writer ${won[0]}`);
     // Losers cleaned up their temporary files.
     assert.deepEqual(await readdir(join(dir.path, 'race')), ['commit.json']);
+  });
+
+  it('copy links the file instead of copying bytes; rewriting either name never changes the other', async () => {
+    const from = join(dir.path, 'link', '_staging', 'a0-part.parquet');
+    const to = join(dir.path, 'link', 'dt=1', 'part.parquet');
+    await store.put(from, 'scored bytes');
+    const copied = await store.copy(from, to);
+    assert.equal((await stat(to)).ino, (await stat(from)).ino, 'one file, two names');
+    assert.equal(copied.etag, (await store.head(to))?.etag);
+    await store.put(from, 'a retried attempt, other bytes');
+    assert.equal(Buffer.from(await store.get(to)).toString(), 'scored bytes');
+    await store.delete(from);
+    assert.equal(Buffer.from(await store.get(to)).toString(), 'scored bytes');
+    assert.equal((await store.head(to))?.etag, copied.etag, 'the etag survives removing the source');
   });
 
   it('lists in S3 byte order, follows symlinks, skips loops, dangling links and temp files', async () => {
