@@ -8,6 +8,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { resolveUri } from '../storage/resolve.js';
 import { PERMANENT_ERRORS, taskError, type FileResult, type FileTask } from '../run/file-task.js';
+import { discardPart } from '../run/file-parts.js';
 import { faultPoint } from '../run/fault-point.js';
 import { finalizeRun, type FileOutcome } from '../run/finalize.js';
 import type { ErrorRecord, RunManifest } from '../run/manifest.js';
@@ -68,7 +69,7 @@ export function startScoreWorker(redis: Redis, config: QueueConfig, options: Sco
   const lockDuration = options.lockDuration ?? 30_000;
   const log = options.log ?? (() => {});
   const registry = new RunRegistry(redis, `${config.prefix}:${config.queueName}`);
-  const pool = new ThreadPool<FileTask, FileResult>({ script: new URL('../run/score-thread.js', import.meta.url), size: concurrency });
+  const pool = new ThreadPool<FileTask, FileResult>({ script: new URL('../run/score-thread.js', import.meta.url), size: concurrency, discard: discardPart });
   const plans = new Map<string, Promise<RunPlan>>();
   // Job names by run id, for metrics recorded in synchronous event handlers.
   const jobNames = new Map<string, string>();

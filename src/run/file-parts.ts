@@ -94,3 +94,9 @@ export function removePart(path: string | null): void {
     // already gone
   }
 }
+
+/** `ThreadPool` `discard`: delete the temporary file of a part whose owner thread died. */
+export function discardPart(result: unknown): void {
+  const path = (result as Partial<PartResult> | null)?.path;
+  if (typeof path === 'string') removePart(path);
+}

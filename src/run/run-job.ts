@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { JobSpec } from '../spec/job-spec.js';
 import { taskError, type FileResult, type FileTask } from './file-task.js';
+import { discardPart } from './file-parts.js';
 import { failedManifest, finalizeRun, writeManifest, type FileOutcome } from './finalize.js';
 import type { ErrorRecord, FileRecord, PartitionRecord, RunManifest } from './manifest.js';
 import type { PartitionSelection } from './plan.js';
@@ -77,7 +78,7 @@ export async function runJob(spec: JobSpec, options: RunJobOptions = {}): Promis
     return { manifest, manifestUri };
   }
   await emitRunStart(plan, startedAt, { log: options.log });
-  const pool = new ThreadPool<FileTask, FileResult>({ script: new URL('./score-thread.js', import.meta.url), size: threads, ...(options.keepThreadsWarm === false && { keepWarmMs: 0 }) });
+  const pool = new ThreadPool<FileTask, FileResult>({ script: new URL('./score-thread.js', import.meta.url), size: threads, discard: discardPart, ...(options.keepThreadsWarm === false && { keepWarmMs: 0 }) });
   const filesTotal = plan.partitions.reduce((n, p) => n + p.files.length, 0);
   let filesDone = 0;
   let rowsDone = 0;

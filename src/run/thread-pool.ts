@@ -17,6 +17,11 @@ export interface ThreadPoolOptions {
    * 30,000 for pools without `workerData` (threads given data are never shared), else 0.
    */
   keepWarmMs?: number;
+  /**
+   * Called with the result of a subtask whose asking thread is gone (it crashed meanwhile),
+   * to release what the result holds, e.g. delete a temporary file it names. Default: none.
+   */
+  discard?: (result: unknown) => void;
 }
 
 /** An error raised inside a thread, carried back with its name. */
@@ -271,6 +276,7 @@ export class ThreadPool<T, R> {
         const toOwner = (reply: ThreadReply<unknown>) => {
           // The owner may have crashed meanwhile: then nobody waits for this reply.
           if (this.slots.includes(owner)) owner.worker.postMessage({ type: 'subtask-done', id, index, reply } satisfies PoolMessage);
+          else if (reply.ok) this.options.discard?.(reply.result);
         };
         const slot = this.claimSlot({
           resolve: (result) => toOwner({ ok: true, result }),

@@ -68,3 +68,15 @@ test('closed pools park their threads for the next pool of the same script; ever
     await third.close();
   }
 });
+
+test('results of subtasks whose asking thread died go to `discard` (e.g. to delete their temp files)', async () => {
+  const discarded: unknown[] = [];
+  const pool = new ThreadPool<SpawnTask, SpawnResult>({ script: SCRIPT, size: 3, keepWarmMs: 0, discard: (r) => discarded.push(r) });
+  try {
+    await assert.rejects(pool.run({ op: 'fanout-crash', leaves: 2, ms: 300 }), (err: Error) => err.name === 'ThreadCrashError');
+    for (let i = 0; i < 50 && discarded.length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(discarded.map((r) => (r as SpawnResult).leaves![0]!.value).sort(), [0, 1]);
+  } finally {
+    await pool.close();
+  }
+});
