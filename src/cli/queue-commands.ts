@@ -15,7 +15,7 @@ import { createReporter } from './progress.js';
 import { selectionFromArgs } from './selection-args.js';
 import { EXIT, UsageError } from './usage-error.js';
 
-export const WORKER_HELP = `Usage: batchscore worker [--concurrency N]
+export const WORKER_HELP = `Usage: batchscore worker [--concurrency N] [--threads N]
 
 Process scoring jobs from the queue (REDIS_URL, default redis://127.0.0.1:6379; queue
 BATCHSCORE_QUEUE, default batchscore). Start any number, on any machines. SIGTERM/SIGINT:
@@ -23,6 +23,9 @@ stop taking jobs, finish the running ones, exit.
 
 Options:
   --concurrency N     files scored at once, one thread each (default 1)
+  --threads N         scoring threads, at least --concurrency; threads without a job of
+                      their own help score a big file's row groups (default: the
+                      machine's cores, at most 8)
   --lock-ms N         job lock duration (default 30000)
   --metrics-port N    serve Prometheus metrics at http://host:N/metrics`;
 
@@ -66,7 +69,7 @@ function untilSignal(): Promise<string> {
 }
 
 export async function workerCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { concurrency: { type: 'string' }, 'lock-ms': { type: 'string' }, 'metrics-port': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({ args: argv, options: { concurrency: { type: 'string' }, threads: { type: 'string' }, 'lock-ms': { type: 'string' }, 'metrics-port': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) return console.log(WORKER_HELP), EXIT.ok;
   const config = queueConfigFromEnv();
   const reporter = createReporter();
@@ -77,6 +80,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
   const worker = startScoreWorker(redis, config, {
     metrics,
     concurrency: int(values.concurrency, '--concurrency', 1),
+    ...(values.threads !== undefined && { threads: int(values.threads, '--threads', 1) }),
     lockDuration,
     stalledInterval: Number(process.env.BATCHSCORE_STALLED_MS) || lockDuration,
     log: (level, msg, fields) => reporter.event(level, msg, fields),

@@ -9,6 +9,7 @@ import type { Redis } from 'ioredis';
 import { resolveUri } from '../storage/resolve.js';
 import { PERMANENT_ERRORS, taskError, type FileResult, type FileTask } from '../run/file-task.js';
 import { discardPart } from '../run/file-parts.js';
+import { defaultThreads } from '../run/run-job.js';
 import { faultPoint } from '../run/fault-point.js';
 import { finalizeRun, type FileOutcome } from '../run/finalize.js';
 import type { ErrorRecord, RunManifest } from '../run/manifest.js';
@@ -24,6 +25,12 @@ import { parseFileJobId, type FileJobData, type FinalizeJobData } from './submit
 export interface ScoreWorkerOptions {
   /** Jobs processed at once, each on its own scoring thread. Default 1. */
   concurrency?: number;
+  /**
+   * Scoring threads, at least `concurrency`. Threads without a job of their own help score
+   * a running job's big file (its row groups are shared), so one job still uses every
+   * core. Default: the machine's cores (at most 8), or `concurrency` if more.
+   */
+  threads?: number;
   /** Lock duration in ms (a job whose worker stops renewing is re-run after it). Default 30,000. */
   lockDuration?: number;
   /** How often stalled jobs are checked, in ms. Default 30,000. */
@@ -69,7 +76,8 @@ export function startScoreWorker(redis: Redis, config: QueueConfig, options: Sco
   const lockDuration = options.lockDuration ?? 30_000;
   const log = options.log ?? (() => {});
   const registry = new RunRegistry(redis, `${config.prefix}:${config.queueName}`);
-  const pool = new ThreadPool<FileTask, FileResult>({ script: new URL('../run/score-thread.js', import.meta.url), size: concurrency, discard: discardPart });
+  const threads = Math.max(concurrency, options.threads ?? defaultThreads());
+  const pool = new ThreadPool<FileTask, FileResult>({ script: new URL('../run/score-thread.js', import.meta.url), size: threads, discard: discardPart });
   const plans = new Map<string, Promise<RunPlan>>();
   // Job names by run id, for metrics recorded in synchronous event handlers.
   const jobNames = new Map<string, string>();
