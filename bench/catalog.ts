@@ -129,7 +129,7 @@ function duckdb(passes: number): Workload {
     name: warm ? 'duckdb-sql-warm' : 'duckdb-sql',
     group: 'peer',
     description:
-      `DuckDB SQL: read Parquet → 1/(1+exp(-(w·x+b))) with the demo logistic weights → write Parquet by dt, ${DUCKDB_THREADS} threads` +
+      `DuckDB SQL: read Parquet → the job's passthrough columns and 1/(1+exp(-(w·x+b))) as FLOAT with the demo logistic weights → write Parquet by dt, ${DUCKDB_THREADS} threads` +
       (warm ? `; warm: the same SQL run ${passes} times in one DuckDB process, the last pass timed` : ''),
     basis: warm ? 'work' : 'process',
     threads: DUCKDB_THREADS,
@@ -145,6 +145,7 @@ function duckdb(passes: number): Workload {
           features: data.features,
           threads: DUCKDB_THREADS,
           nullsAsNaN: data.jobs.logistic.nullsAsNaN,
+          passthrough: data.jobs.logistic.passthrough,
         }),
       );
       const run = await runChild([script('duckdb'), sqlFile, String(passes)], data.root);

@@ -18,6 +18,8 @@ export interface BenchJob {
   batchSize: number;
   /** The spec's `nulls` is `"nan"`. */
   nullsAsNaN: boolean;
+  /** The spec's `passthrough` columns. */
+  passthrough: string[];
 }
 
 export interface BenchData {
@@ -90,6 +92,7 @@ export async function prepareData(root: string, baseDir: string, requestedRows: 
     outputDir: specs[name].output.uri,
     batchSize: specs[name].batchSize,
     nullsAsNaN: specs[name].nulls === 'nan',
+    passthrough: [...specs[name].passthrough],
   });
   let big: Promise<BigFileJob> | undefined;
   return {

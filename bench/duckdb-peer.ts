@@ -25,6 +25,8 @@ export interface LogisticSqlOptions {
    * NaN (without it, SQL arithmetic would make the score NULL instead).
    */
   nullsAsNaN: boolean;
+  /** Columns copied to the output before the score, as the job's `passthrough`. */
+  passthrough: readonly string[];
 }
 
 function quote(path: string): string {
@@ -51,7 +53,8 @@ export function logisticSql(params: LogisticWeights, o: LogisticSqlOptions): str
   const logit = `${terms.join(' + ')} + ${literal(params.bias)}`;
   return [
     `SET threads = ${o.threads}`,
-    `COPY (SELECT id, 1 / (1 + exp(-(${logit}))) AS probability, dt ` +
+    // The pipeline's output schema: the passthrough columns, then the score as FLOAT.
+    `COPY (SELECT ${o.passthrough.map((c) => `${c}, `).join('')}CAST(1 / (1 + exp(-(${logit}))) AS FLOAT) AS probability, dt ` +
       `FROM read_parquet(${quote(`${o.inputDir}/*/*.parquet`)}, hive_partitioning = true)) ` +
       `TO ${quote(o.outputDir)} (FORMAT parquet, PARTITION_BY (dt), COMPRESSION snappy, OVERWRITE_OR_IGNORE)`,
   ].join(';\n') + ';\n';
