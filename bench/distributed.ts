@@ -19,7 +19,6 @@
  * is selected: catalog.ts imports this module dynamically.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -41,7 +40,7 @@ import type { Sample } from './catalog.js';
 import { busyCpuMs } from './cpu-load.js';
 import type { BenchData } from './data.js';
 import { median } from './results.js';
-import { WORKER_NODE_FLAGS } from './worker-flags.js';
+import { pinProcess, WORKER_NODE_FLAGS } from './worker-flags.js';
 import { findRedisPid, findS3rverPid, procCpuMs, procPeakRssKB, threadCpuMs, threadSplit, type ThreadSplit } from './proc-usage.js';
 
 /** How often the submitter polls the run status for the manifest. */
@@ -109,15 +108,6 @@ interface WorkerSet {
 
 function setKey(n: number, pinned: boolean): string {
   return `${n}${pinned ? '-pinned' : ''}`;
-}
-
-/**
- * Pin every thread of a process, and the threads it starts later (they inherit it), to one
- * core, as a 1-CPU container would limit it. Linux `taskset`; an error if it fails.
- */
-function pinProcess(pid: number, core: number): void {
-  const r = spawnSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`bench: taskset could not pin worker ${pid} to core ${core}: ${r.error?.message ?? r.stderr.trim()}`);
 }
 
 /** One timed run through the queue. */

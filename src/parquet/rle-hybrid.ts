@@ -1,0 +1,123 @@
+/**
+ * Parquet's RLE / bit-packing hybrid encoding (definition levels and dictionary codes), and
+ * the growable byte buffer the page writer fills. Pure.
+ */
+/** A growable byte buffer. */
+export class Bytes {
+  buf = new Uint8Array(4096);
+  len = 0;
+
+  room(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+  }
+
+  byte(b: number): void {
+    this.room(1);
+    this.buf[this.len++] = b;
+  }
+
+  varint(n: number): void {
+    this.room(5);
+    while (n >= 0x80) {
+      this.buf[this.len++] = (n & 0x7f) | 0x80;
+      n >>>= 7;
+    }
+    this.buf[this.len++] = n;
+  }
+
+  u32(n: number): void {
+    this.room(4);
+    this.buf[this.len++] = n & 0xff;
+    this.buf[this.len++] = (n >>> 8) & 0xff;
+    this.buf[this.len++] = (n >>> 16) & 0xff;
+    this.buf[this.len++] = (n >>> 24) & 0xff;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.room(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
+
+  result(): Uint8Array {
+    return this.buf.slice(0, this.len);
+  }
+}
+
+/**
+ * RLE / bit-packing hybrid encoding of `values[0..n)` at `width` bits: runs of 8 or more
+ * equal values as RLE runs, the rest bit-packed in groups of 8 (the last group padded).
+ */
+export function encodeHybrid(values: Int32Array, n: number, width: number, out: Bytes): void {
+  const valueBytes = Math.ceil(width / 8);
+  let i = 0;
+  while (i < n) {
+    const v = values[i]!;
+    let run = 1;
+    while (i + run < n && values[i + run] === v) run++;
+    if (run >= 8) {
+      out.varint(run * 2);
+      out.room(valueBytes);
+      for (let b = 0; b < valueBytes; b++) out.buf[out.len++] = (v >>> (8 * b)) & 0xff;
+      i += run;
+      continue;
+    }
+    // Bit-pack whole groups of 8 until a run of 8 equal values starts at a group boundary.
+    const start = i;
+    let groups = 0;
+    do {
+      i = Math.min(i + 8, n);
+      groups++;
+      if (i >= n) break;
+      let r = 1;
+      while (r < 8 && i + r < n && values[i + r] === values[i]) r++;
+      if (r >= 8) break;
+    } while (groups < 0x3fffffff);
+    out.varint(groups * 2 + 1);
+    out.room(groups * width + 8);
+    out.len = bitPack(values, start, Math.min(start + groups * 8, n), start + groups * 8, width, out.buf, out.len);
+  }
+}
+
+/**
+ * Bit-pack `values[from, to)` LSB first at `width` bits (≤ 24), padded with zeros up to
+ * `end`; returns the new length of `buf`.
+ */
+function bitPack(values: Int32Array, from: number, to: number, end: number, width: number, buf: Uint8Array, len: number): number {
+  if (width <= 4) {
+    // Dictionary codes are usually this narrow: 8 values make one 32-bit word, written as
+    // `width` bytes, instead of a shift and a test per value (same bytes, LSB first).
+    let k = from;
+    for (; k + 8 <= to; k += 8) {
+      const word =
+        (values[k]! |
+          (values[k + 1]! << width) |
+          (values[k + 2]! << (2 * width)) |
+          (values[k + 3]! << (3 * width)) |
+          (values[k + 4]! << (4 * width)) |
+          (values[k + 5]! << (5 * width)) |
+          (values[k + 6]! << (6 * width)) |
+          (values[k + 7]! << (7 * width))) >>>
+        0;
+      for (let b = 0; b < width; b++) buf[len++] = (word >>> (8 * b)) & 0xff;
+    }
+    if (k === end) return len;
+    from = k;
+  }
+  let acc = 0;
+  let bits = 0;
+  for (let k = from; k < end; k++) {
+    acc |= (k < to ? values[k]! : 0) << bits; // bits < 8 and width ≤ 24: fits 31 bits
+    bits += width;
+    while (bits >= 8) {
+      buf[len++] = acc & 0xff;
+      acc >>>= 8;
+      bits -= 8;
+    }
+  }
+  if (bits > 0) buf[len++] = acc & 0xff;
+  return len;
+}
