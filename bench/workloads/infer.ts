@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { loadModel } from '../../src/model/load-model.js';
+import { seededRandom } from '../../src/model/build/random.js';
 import { printResult } from '../child.js';
 
 interface Job {
@@ -22,15 +23,10 @@ interface Job {
 /** Distinct rows in the pre-built pool; batches cycle over it (values do not matter, shapes do). */
 const POOL_ROWS = 65_536;
 
+/** Uniform in [-1, 1), like the demo features. */
 function seededUniform(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
+  const rnd = seededRandom(seed);
+  return () => rnd() * 2 - 1;
 }
 
 /** A loaded session and its pre-built input tensors; `run()` scores `rows` rows and returns ms. */

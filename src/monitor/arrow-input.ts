@@ -108,15 +108,9 @@ export function monitorColumnFromPrediction(column: PredictionColumn, rows = col
     : {
         kind: 'numeric',
         // Rows without a prediction (tolerated bad rows) are nulls, not the model's output on zeros.
-        chunk: { values: (v as NumericValues).subarray(0, rows), nullBitmap: column.validity ?? null, offset: 0, length: rows, nullCount: column.validity ? countNulls(column.validity, rows) : 0 },
+        chunk: { values: (v as NumericValues).subarray(0, rows), nullBitmap: column.validity ?? null, offset: 0, length: rows, nullCount: column.nullCount ?? 0 },
       };
   return { name: column.name, role: 'prediction', type: column.type, chunks: [chunk] };
-}
-
-function countNulls(validity: Uint8Array, rows: number): number {
-  let nulls = 0;
-  for (let i = 0; i < rows; i++) if ((validity[i >> 3]! & (1 << (i & 7))) === 0) nulls++;
-  return nulls;
 }
 
 /**

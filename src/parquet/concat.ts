@@ -83,18 +83,9 @@ export class ParquetPiece {
       const delta = BigInt(-start);
       for (const id of [CM_DATA_PAGE, CM_INDEX_PAGE, CM_DICT_PAGE]) shiftField(meta, id, delta);
       shiftField(chunk, CC_FILE_OFFSET, delta, true);
-      const ciOffset = intField(chunk, CC_CI_OFFSET);
-      const ciLength = intField(chunk, CC_CI_LENGTH);
-      const oiOffset = intField(chunk, CC_OI_OFFSET);
-      const oiLength = intField(chunk, CC_OI_LENGTH);
-      let columnIndex: Uint8Array | null = null;
-      let offsetIndex: TField[] | null = null;
-      if (ciOffset !== undefined && ciLength !== undefined) columnIndex = (await this.source.read(ciOffset, ciOffset + ciLength)).slice();
-      if (oiOffset !== undefined && oiLength !== undefined) {
-        offsetIndex = decodeStruct(await this.source.read(oiOffset, oiOffset + oiLength)).fields;
-        for (const page of structListField(offsetIndex, OI_PAGES) ?? []) shiftField(page, PL_OFFSET, delta);
-      }
-      for (const id of [CC_OI_OFFSET, CC_OI_LENGTH, CC_CI_OFFSET, CC_CI_LENGTH]) removeField(chunk, id);
+      const { columnIndex, offsetIndex } = await takeIndexes(this.source, chunk, (page) => shiftField(page, PL_OFFSET, delta), (message) => {
+        throw new ParquetError(uri, message);
+      });
       parts.push({ bytes: (await this.source.read(start, start + size)).slice(), chunk, columnIndex, offsetIndex });
     }
     return parts;
@@ -137,6 +128,37 @@ interface PendingIndex {
   chunk: TField[];
   columnIndex: Uint8Array | null;
   offsetIndex: TField[] | null;
+}
+
+/**
+ * A column chunk's page indexes, read from `src`: the column index as bytes (it holds no
+ * offsets) and the offset index decoded, its page offsets moved by `shiftPage`. Their
+ * locations are removed from the chunk: the file they go into sets new ones at the end.
+ */
+async function takeIndexes(
+  src: PieceSource,
+  chunk: TField[],
+  shiftPage: (page: TField[]) => void,
+  fail: (message: string) => never,
+): Promise<{ columnIndex: Uint8Array | null; offsetIndex: TField[] | null }> {
+  const ciOffset = intField(chunk, CC_CI_OFFSET);
+  const ciLength = intField(chunk, CC_CI_LENGTH);
+  const oiOffset = intField(chunk, CC_OI_OFFSET);
+  const oiLength = intField(chunk, CC_OI_LENGTH);
+  let columnIndex: Uint8Array | null = null;
+  let offsetIndex: TField[] | null = null;
+  if (ciOffset !== undefined && ciLength !== undefined) columnIndex = (await src.read(ciOffset, ciOffset + ciLength)).slice();
+  if (oiOffset !== undefined && oiLength !== undefined) {
+    try {
+      offsetIndex = decodeStruct(await src.read(oiOffset, oiOffset + oiLength)).fields;
+    } catch (err) {
+      if (err instanceof ThriftError) fail(`offset index does not decode: ${err.message}`);
+      throw err;
+    }
+    for (const page of structListField(offsetIndex, OI_PAGES) ?? []) shiftPage(page);
+  }
+  for (const id of [CC_OI_OFFSET, CC_OI_LENGTH, CC_CI_OFFSET, CC_CI_LENGTH]) removeField(chunk, id);
+  return { columnIndex, offsetIndex };
 }
 
 /** A deep copy of a struct's fields (values are rebuilt where this code edits them). */
@@ -264,25 +286,7 @@ export class ParquetConcatenator {
       for (const id of [CM_DATA_PAGE, CM_INDEX_PAGE, CM_DICT_PAGE]) shift(meta, id);
       // Deprecated (and 0 in some writers): moved only when set.
       shift(chunk, CC_FILE_OFFSET, true);
-      const ciOffset = intField(chunk, CC_CI_OFFSET);
-      const ciLength = intField(chunk, CC_CI_LENGTH);
-      const oiOffset = intField(chunk, CC_OI_OFFSET);
-      const oiLength = intField(chunk, CC_OI_LENGTH);
-      let columnIndex: Uint8Array | null = null;
-      let offsetIndex: TField[] | null = null;
-      if (ciOffset !== undefined && ciLength !== undefined) {
-        columnIndex = (await src.read(ciOffset, ciOffset + ciLength)).slice();
-      }
-      if (oiOffset !== undefined && oiLength !== undefined) {
-        try {
-          offsetIndex = decodeStruct(await src.read(oiOffset, oiOffset + oiLength)).fields;
-        } catch (err) {
-          if (err instanceof ThriftError) this.fail(`offset index does not decode: ${err.message}`);
-          throw err;
-        }
-        for (const page of structListField(offsetIndex, OI_PAGES) ?? []) shift(page, PL_OFFSET);
-      }
-      for (const id of [CC_OI_OFFSET, CC_OI_LENGTH, CC_CI_OFFSET, CC_CI_LENGTH]) removeField(chunk, id);
+      const { columnIndex, offsetIndex } = await takeIndexes(src, chunk, (page) => shift(page, PL_OFFSET), (message) => this.fail(message));
       pending.push({ chunk, columnIndex, offsetIndex });
     }
     shift(group, RG_FILE_OFFSET);

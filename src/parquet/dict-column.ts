@@ -20,7 +20,8 @@ import type * as A from 'apache-arrow';
 import { arrow } from './arrow.js';
 import { CT, encodeStruct, i32, i64, struct, type TField, type TValue } from './thrift.js';
 import type { OutputCompression } from '../spec/job-spec.js';
-import { Bytes, encodeHybrid } from './rle-hybrid.js';
+import { Bytes } from './byte-buffer.js';
+import { encodeHybrid } from './rle-hybrid.js';
 
 /** One encoded column chunk; every offset in it counts from `bytes[0]`. */
 export interface ColumnPart {

@@ -3,6 +3,7 @@ import { arrow } from './arrow.js';
 import type * as PW from 'parquet-wasm';
 import { pw } from './wasm.js';
 import type { ColumnChunk, FeatureColumn } from '../scoring/columns.js';
+import { featureColumn } from './arrow-columns.js';
 import { arrowData, checkSupported, FFIUnsupportedError, numericChunk, readNode, type FFINode } from './ffi.js';
 
 /**
@@ -182,15 +183,7 @@ class TableRowGroup implements RowGroupView {
   constructor(readonly index: number, readonly numRows: number, private readonly t: A.Table, private readonly uri: string) {}
 
   featureColumn(name: string): FeatureColumn {
-    const vector = this.vector(name);
-    const chunks: ColumnChunk[] = vector.data.map((d) => ({
-      values: d.values as ColumnChunk['values'],
-      nullBitmap: d.nullBitmap,
-      offset: d.offset,
-      length: d.length,
-      nullCount: d.nullCount,
-    }));
-    return { name, chunks };
+    return featureColumn(this.t, name, this.uri);
   }
 
   table(): A.Table {

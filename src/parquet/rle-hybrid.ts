@@ -1,52 +1,7 @@
 /**
- * Parquet's RLE / bit-packing hybrid encoding (definition levels and dictionary codes), and
- * the growable byte buffer the page writer fills. Pure.
+ * Parquet's RLE / bit-packing hybrid encoding (definition levels and dictionary codes). Pure.
  */
-/** A growable byte buffer. */
-export class Bytes {
-  buf = new Uint8Array(4096);
-  len = 0;
-
-  room(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
-    next.set(this.buf.subarray(0, this.len));
-    this.buf = next;
-  }
-
-  byte(b: number): void {
-    this.room(1);
-    this.buf[this.len++] = b;
-  }
-
-  varint(n: number): void {
-    this.room(5);
-    while (n >= 0x80) {
-      this.buf[this.len++] = (n & 0x7f) | 0x80;
-      n >>>= 7;
-    }
-    this.buf[this.len++] = n;
-  }
-
-  u32(n: number): void {
-    this.room(4);
-    this.buf[this.len++] = n & 0xff;
-    this.buf[this.len++] = (n >>> 8) & 0xff;
-    this.buf[this.len++] = (n >>> 16) & 0xff;
-    this.buf[this.len++] = (n >>> 24) & 0xff;
-  }
-
-  bytes(b: Uint8Array): void {
-    this.room(b.length);
-    this.buf.set(b, this.len);
-    this.len += b.length;
-  }
-
-  result(): Uint8Array {
-    return this.buf.slice(0, this.len);
-  }
-}
-
+import { Bytes } from './byte-buffer.js';
 /**
  * RLE / bit-packing hybrid encoding of `values[0..n)` at `width` bits: runs of 8 or more
  * equal values as RLE runs, the rest bit-packed in groups of 8 (the last group padded).

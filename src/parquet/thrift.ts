@@ -5,6 +5,8 @@
  * fields this code knows nothing about (newer Parquet versions) survive untouched.
  */
 
+import { Bytes } from './byte-buffer.js';
+
 /** Compact-protocol wire types. */
 export const enum CT {
   STOP = 0,
@@ -169,23 +171,9 @@ class Reader {
   }
 }
 
-class Writer {
-  private buf = new Uint8Array(1024);
-  len = 0;
-
-  private room(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
-    next.set(this.buf.subarray(0, this.len));
-    this.buf = next;
-  }
-
-  byte(b: number): void {
-    this.room(1);
-    this.buf[this.len++] = b & 0xff;
-  }
-
-  varint(n: bigint): void {
+class Writer extends Bytes {
+  /** Unsigned LEB128 of a 64-bit value. */
+  varint64(n: bigint): void {
     this.room(10);
     let x = BigInt.asUintN(64, n);
     while (x >= 0x80n) {
@@ -195,28 +183,12 @@ class Writer {
     this.buf[this.len++] = Number(x);
   }
 
-  smallVarint(n: number): void {
-    this.room(5);
-    let x = n >>> 0;
-    while (x >= 0x80) {
-      this.buf[this.len++] = (x & 0x7f) | 0x80;
-      x >>>= 7;
-    }
-    this.buf[this.len++] = x;
-  }
-
   zigzag32(n: number): void {
-    this.smallVarint(((n << 1) ^ (n >> 31)) >>> 0);
+    this.varint(((n << 1) ^ (n >> 31)) >>> 0);
   }
 
   zigzag64(n: bigint): void {
-    this.varint((n << 1n) ^ (n >> 63n));
-  }
-
-  bytes(b: Uint8Array): void {
-    this.room(b.length);
-    this.buf.set(b, this.len);
-    this.len += b.length;
+    this.varint64((n << 1n) ^ (n >> 63n));
   }
 
   value(x: TValue): void {
@@ -231,19 +203,19 @@ class Writer {
         this.len += 8;
         return;
       }
-      case CT.BINARY: this.smallVarint(x.v.length); this.bytes(x.v); return;
+      case CT.BINARY: this.varint(x.v.length); this.bytes(x.v); return;
       case CT.LIST: case CT.SET: {
         const n = x.v.length;
         if (n < 15) this.byte((n << 4) | x.et);
         else {
           this.byte(0xf0 | x.et);
-          this.smallVarint(n);
+          this.varint(n);
         }
         for (const e of x.v) this.value(e);
         return;
       }
       case CT.MAP: {
-        this.smallVarint(x.v.length);
+        this.varint(x.v.length);
         if (x.v.length === 0) return;
         this.byte((x.kt << 4) | x.vt);
         for (const [k, v] of x.v) {
@@ -273,9 +245,6 @@ class Writer {
     this.byte(CT.STOP);
   }
 
-  result(): Uint8Array {
-    return this.buf.slice(0, this.len);
-  }
 }
 
 /**

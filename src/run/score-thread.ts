@@ -158,6 +158,11 @@ async function participate(
   return { out, units: done, scored, writeMs, failure: null };
 }
 
+/** A helper's part with no rows. */
+function emptyPart(): PartResult {
+  return { units: [], bytes: null, path: null, decodeMs: 0, inferMs: 0, writeMs: 0, badRows: { count: 0, samples: [] } };
+}
+
 function emptyScore(): ScoreFileResult {
   return { table: null, rows: 0, rowGroups: [], decodeMs: 0, inferMs: 0, profile: null, badRows: { count: 0, samples: [] } };
 }
@@ -196,7 +201,7 @@ async function scorePart(task: PartTask, context: ThreadContext): Promise<PartRe
     if (p.failure) {
       counter.abort();
       // Carried as a result, with its unit, so the owner can report the earliest failure.
-      return { units: [{ unit: p.failure.unit, rowGroups: 0, rows: 0 }], bytes: null, path: null, decodeMs: 0, inferMs: 0, writeMs: 0, badRows: { count: 0, samples: [] }, failure: { name: p.failure.error.name, message: p.failure.error.message } };
+      return { ...emptyPart(), units: [{ unit: p.failure.unit, rowGroups: 0, rows: 0 }], failure: { name: p.failure.error.name, message: p.failure.error.message } };
     }
     const handed = p.out.size > 0 ? p.out.release() : { bytes: null, path: null };
     return { units: p.units, bytes: handed.bytes, path: handed.path, decodeMs: p.scored.decodeMs, inferMs: p.scored.inferMs, writeMs: p.writeMs, badRows: p.scored.badRows };
@@ -225,7 +230,7 @@ async function scoreTask(task: FileTask | PartTask, context: ThreadContext): Pro
   // A helper that came too late (every unit claimed) loads and reads nothing: a failure
   // there would fail a file that is scored already.
   if (isPartTask(task) && new UnitCounter(task.part.counter).remaining(task.part.units) === 0) {
-    return { units: [], bytes: null, path: null, decodeMs: 0, inferMs: 0, writeMs: 0, badRows: { count: 0, samples: [] } };
+    return emptyPart();
   }
   // The model session is created while parquet-wasm compiles (both mostly off this thread).
   const [m] = await Promise.all([model(task), ensureParquetWasm(context)]);

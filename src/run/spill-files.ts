@@ -5,37 +5,14 @@
  * sweeps remove them: this process's at exit, and those of processes that no longer exist
  * when a new process starts.
  */
-import { readdirSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { processAlive } from '../storage/temp-files.js';
+import { processAlive, sweepWriterFiles } from '../storage/temp-files.js';
 
-const SPILL_RE = /^batchscore-out-(\d+)-[0-9a-f]+\.parquet$/;
+const SPILL_RE = /^batchscore-out-(?<pid>\d+)-[0-9a-f]+\.parquet$/;
 
-
-/**
- * Remove the spill files in `dir` whose owner `isStale` says is gone. Best effort: a file
- * that cannot be listed or removed is left. Returns the names removed.
- */
+/** Remove the spill files in `dir` whose owner `isStale` says is gone. Returns the names removed. */
 export function sweepSpillFiles(dir = tmpdir(), isStale: (pid: number) => boolean = (pid) => pid !== process.pid && !processAlive(pid)): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return [];
-  }
-  const removed: string[] = [];
-  for (const name of names) {
-    const m = SPILL_RE.exec(name);
-    if (!m || !isStale(Number(m[1]))) continue;
-    try {
-      unlinkSync(join(dir, name));
-      removed.push(name);
-    } catch {
-      // removed meanwhile, or not ours to remove
-    }
-  }
-  return removed;
+  return sweepWriterFiles(dir, SPILL_RE, isStale);
 }
 
 let installed = false;

@@ -146,7 +146,7 @@ export class FileStore implements ObjectStore {
     this.checkKey(fromKey);
     this.checkKey(toKey);
     // Publishing copies into the final folder: clear what a writer killed there left behind.
-    await sweepDeadTempFiles(dirname(toKey));
+    sweepDeadTempFiles(dirname(toKey));
     return this.writeVia(toKey, undefined, async (tmp) => {
       try {
         return await linkOrCopy(fromKey, tmp);

@@ -5,13 +5,13 @@
  * file in progress (never touched), also on a folder shared by several machines.
  */
 import { randomBytes } from 'node:crypto';
-import { readdir, unlink } from 'node:fs/promises';
+import { readdirSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { TEMP_FILE_PREFIX } from './file-walk.js';
 
 const HOST = hostname().replace(/[^A-Za-z0-9.]/g, '_');
-const TEMP_RE = /^\.batchscore-tmp-(.+)-(\d+)-[0-9a-f]{16}$/;
+const TEMP_RE = /^\.batchscore-tmp-(?<host>.+)-(?<pid>\d+)-[0-9a-f]{16}$/;
 
 /** A fresh temporary file name for this process: `.batchscore-tmp-<host>-<pid>-<random>`. */
 export function tempFileName(): string {
@@ -29,26 +29,36 @@ export function processAlive(pid: number): boolean {
 }
 
 /**
- * Remove the temporary files in `dir` written by processes of this host that no longer
- * exist (killed mid-write). Best effort; returns the names removed.
+ * Remove the files in `dir` whose name `pattern` matches and whose writer `isStale` says is
+ * gone; the pattern captures the writer's pid as the group `pid`. Best effort: a file that cannot
+ * be listed or removed is left. Synchronous: it also runs in 'exit' handlers. Returns the
+ * names removed.
  */
-export async function sweepDeadTempFiles(dir: string, isDead: (pid: number) => boolean = (pid) => pid !== process.pid && !processAlive(pid)): Promise<string[]> {
+export function sweepWriterFiles(dir: string, pattern: RegExp, isStale: (pid: number, match: RegExpExecArray) => boolean): string[] {
   let names: string[];
   try {
-    names = await readdir(dir);
+    names = readdirSync(dir);
   } catch {
     return [];
   }
   const removed: string[] = [];
   for (const name of names) {
-    const m = TEMP_RE.exec(name);
-    if (!m || m[1] !== HOST || !isDead(Number(m[2]))) continue;
+    const m = pattern.exec(name);
+    if (!m?.groups?.pid || !isStale(Number(m.groups.pid), m)) continue;
     try {
-      await unlink(join(dir, name));
+      unlinkSync(join(dir, name));
       removed.push(name);
     } catch {
-      // gone meanwhile
+      // removed meanwhile, or not ours to remove
     }
   }
   return removed;
+}
+
+/**
+ * Remove the temporary files in `dir` written by processes of this host that no longer
+ * exist (killed mid-write). Returns the names removed.
+ */
+export function sweepDeadTempFiles(dir: string, isDead: (pid: number) => boolean = (pid) => pid !== process.pid && !processAlive(pid)): string[] {
+  return sweepWriterFiles(dir, TEMP_RE, (pid, m) => m.groups?.host === HOST && isDead(pid));
 }

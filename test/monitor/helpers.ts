@@ -5,20 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import type { ColumnChunk, NumericValues } from '../../src/scoring/columns.js';
+import { seededRandom } from '../../src/model/build/random.js';
 import type { NumericProfile } from '../../src/monitor/numeric-profile.js';
 import type { DatasetProfile, ProfileSet } from '../../src/monitor/profile-set.js';
 
-/** Deterministic uniform [0, 1) generator (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic uniform [0, 1) generator (the project's mulberry32). */
+export const rng = seededRandom;
 
 /** Standard normal samples (Box–Muller) from a seeded generator. */
 export function normals(n: number, seed: number, mean = 0, sd = 1): Float64Array {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Bytes, encodeHybrid } from '../../src/parquet/rle-hybrid.js';
+import { Bytes } from '../../src/parquet/byte-buffer.js';
+import { encodeHybrid } from '../../src/parquet/rle-hybrid.js';
 
 test('hybrid RLE/bit-packing: runs, groups, padding, widths', () => {
   // Decode with a small reference decoder and compare.

@@ -13,7 +13,7 @@ import { logisticReference } from '../../src/model/reference.js';
 import { encodeParquet } from '../../src/parquet/parquet-writer.js';
 import { runJob } from '../../src/run/run-job.js';
 import { verifyRun } from '../../src/run/verify-run.js';
-import { demoModels, demoSpec } from '../support/dataset.js';
+import { demoModels, demoSpec, writeTable } from '../support/dataset.js';
 import { duckdbRows, sqlString } from '../support/duckdb.js';
 import { tmpDir, type TmpDir } from '../support/tmp.js';
 
@@ -69,7 +69,7 @@ describe('maxBadRowsFraction', () => {
     const ids = new BigInt64Array(100).map((_, i) => BigInt(10_000 + i));
     const columns: Record<string, arrow.Vector> = { id: arrow.makeVector(ids) };
     for (const [j, name] of FEATURES.entries()) columns[name] = arrow.makeVector(Float32Array.from({ length: 100 }, (_, i) => value(10_000 + i, j)));
-    await writeFile(clean, await encodeParquet(new arrow.Table(columns), { uri: clean }));
+    await writeTable(clean, columns);
     modelPath = join(dir.path, 'logistic.onnx');
     await writeFile(modelPath, demoModels().logistic.bytes);
   });

@@ -4,21 +4,13 @@ import * as arrow from 'apache-arrow';
 import { fillMatrix, fillPolicy, FeatureValueError, type FillPolicy } from '../../src/scoring/feature-matrix.js';
 import type { ColumnChunk, FeatureColumn, NumericValues } from '../../src/scoring/columns.js';
 import type { NonFinitePolicy } from '../../src/spec/job-spec.js';
+import { seededRandom } from '../../src/model/build/random.js';
 
 /** A cell of a source column: a number (or bigint for 64-bit integer columns) or null. */
 type Cell = number | bigint | null;
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG so failures reproduce. */
+const rng = seededRandom;
 
 /** Random float cells, about `nullRate` of them null. Values are exactly representable in float32. */
 function floatCells(n: number, seed: number, nullRate = 0.1): Cell[] {
