@@ -78,6 +78,18 @@ export function runChild(args: readonly string[], cwd: string): Promise<ChildRun
 /** Marker key of the one JSON line a bench child script prints with its measurements. */
 export const RESULT_KEY = 'benchResult';
 
+/**
+ * The figure of a warm workload: the median of its passes after the first (which warms the
+ * process). One pass of ~0.3–0.5 s on a shared 2-core machine varies by ±20%; the median of
+ * several is what the peer and the pipeline are both compared on.
+ */
+export function warmFigure(passMs: readonly number[]): number {
+  const warm = passMs.slice(1).sort((a, b) => a - b);
+  if (warm.length === 0) throw new Error('warmFigure: needs at least 2 passes');
+  const mid = Math.floor(warm.length / 2);
+  return warm.length % 2 === 1 ? warm[mid]! : (warm[mid - 1]! + warm[mid]!) / 2;
+}
+
 /** Print a child script's measurements (the parent finds them with `childResult`). */
 export function printResult(result: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify({ [RESULT_KEY]: result })}\n`);

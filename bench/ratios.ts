@@ -55,7 +55,7 @@ function specs(): RatioSpec[] {
   }
   out.push(
     { subject: 'duckdb-sql', reference: 'decode-1t', primary: true, meaning: "DuckDB's whole job vs our decode alone (1 thread)" },
-    { subject: 'e2e-logistic-warm', reference: 'duckdb-sql-warm', primary: true, meaning: 'long-lived process vs DuckDB SQL repeated in one DuckDB process, both warm (last of 3 passes)' },
+    { subject: 'e2e-logistic-warm', reference: 'duckdb-sql-warm', primary: true, meaning: 'long-lived process vs DuckDB SQL repeated in one DuckDB process, both warm (median of passes 2–8)' },
     { subject: 'e2e-logistic-warm', reference: 'e2e-logistic', primary: false, meaning: 'warm pass vs cold one-shot process' },
     { subject: 'duckdb-sql-warm', reference: 'duckdb-sql', primary: true, meaning: 'DuckDB warm pass vs cold one-shot process' },
     { subject: 'e2e-logistic-big-file', reference: 'e2e-logistic', primary: true, meaning: 'one big file vs 8 files of the standard workload' },

@@ -2,14 +2,15 @@
  * Child script: a long-lived process scoring the same job again. Runs `runJob` (the code
  * `batchscore run` and the queue worker use) `passes` times in one process and times each
  * pass; the first pass warms the process (modules, JIT, scoring threads and their model
- * sessions, kept by the thread pool between runs), the last one is the warm figure.
+ * sessions, kept by the thread pool between runs); the median of the others is the warm
+ * figure (`warmFigure`).
  *
  *   node dist/bench/workloads/warm-run.js <job.json> <passes>
  */
 import { readFileSync } from 'node:fs';
 import { parseJobSpec } from '../../src/spec/job-spec.js';
 import { runJob } from '../../src/run/run-job.js';
-import { printResult } from '../child.js';
+import { printResult, warmFigure } from '../child.js';
 
 const [specPath, passesArg] = process.argv.slice(2);
 if (!specPath) throw new Error('usage: warm-run.js <job.json> [passes]');
@@ -28,4 +29,4 @@ for (let i = 0; i < passes; i++) {
   rows = manifest.totals.rows;
   threads = manifest.settings.threads;
 }
-printResult({ rows, workMs: passMs[passMs.length - 1], passMs: passMs.map(Math.round), threads });
+printResult({ rows, workMs: warmFigure(passMs), passMs: passMs.map(Math.round), threads });
