@@ -27,6 +27,11 @@ export interface FinalizeOptions {
   /** Serialises partition commits across processes (the queue passes a Redis lock). */
   withPartitionLock?: <T>(dir: string, fn: () => Promise<T>) => Promise<T>;
   onPartition?: (record: PartitionRecord) => void;
+  /**
+   * Partitions a runner already publishes (`publishPartition`, started as their files were
+   * done), by plan index; the others are published here.
+   */
+  published?: ReadonlyMap<number, Promise<PartitionRecord>>;
   /** Where lineage delivery problems are reported. */
   log?: (level: 'debug' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
 }
@@ -68,6 +73,65 @@ function keyOf(store: ObjectStore, uri: string): string {
   return key;
 }
 
+/** What publishing a partition needs besides the plan and its files' outcomes. */
+export type PublishOptions = Pick<FinalizeOptions, 'withPartitionLock' | 'onPartition'>;
+
+/**
+ * Publish partition `p` of the plan if all its files succeeded (commit.ts), and describe it
+ * as the manifest records it. A failed commit is a failed partition, not an error. Partitions
+ * are independent: a runner may publish each as soon as its files are done
+ * (`FinalizeOptions.published`) and the result is the same as publishing them all at the end.
+ */
+export async function publishPartition(plan: RunPlan, p: number, fileOutcomes: readonly FileOutcome[], options: PublishOptions): Promise<PartitionRecord> {
+  const store = resolveUri(plan.spec.output.uri).store;
+  const withLock = options.withPartitionLock ?? (<T>(_dir: string, fn: () => Promise<T>) => fn());
+  const partition = plan.partitions[p];
+  if (!partition) throw new RangeError(`finalize: the plan has no partition ${p}`);
+  const files: FileRecord[] = partition.files.map((file, i) => {
+    const outcome = fileOutcomes[i];
+    const input = { uri: resolveUri(plan.spec.input.uri).store.uri(file.key), size: file.size, etag: file.etag, mtime: file.mtime, rows: null as number | null };
+    if (!outcome) return { input, output: null, timings: null, error: { name: 'MissingResultError', message: `no result for ${input.uri}`, permanent: false } };
+    if (!outcome.ok) return { input, output: null, timings: null, error: outcome.error };
+    const r = outcome.result;
+    const finalUri = store.uri(joinKey(plan.outputRoot, partition.dir, file.outputName));
+    return {
+      input: { ...input, rows: r.rows },
+      output: r.output ? { uri: finalUri, rows: r.rows, bytes: r.output.bytes, sha256: r.output.sha256 } : null,
+      timings: { decodeMs: r.decodeMs, inferMs: r.inferMs, writeMs: r.writeMs, totalMs: r.totalMs },
+      error: null,
+      // Results stored by workers of an earlier version have no badRows.
+      ...(r.badRows?.count && { badRows: r.badRows }),
+    };
+  });
+  const rows = files.reduce((n, f) => n + (f.input.rows ?? 0), 0);
+  let error: ErrorRecord | null = files.find((f) => f.error)?.error ?? null;
+  if (!error && rows === 0) {
+    const names = files.map((f) => f.input.uri).join(', ');
+    error = { name: 'EmptyPartitionError', message: `data: partition ${partition.dir || '(root)'} of ${plan.spec.input.uri} has no rows (files: ${names})`, permanent: true };
+  }
+  let success: string | null = null;
+  let superseded = false;
+  if (!error) {
+    const commitFiles: CommitFile[] = partition.files.flatMap((file, i) => {
+      const outcome = fileOutcomes[i];
+      const out = outcome?.ok ? outcome.result.output : null;
+      if (!outcome?.ok || !out) return []; // a 0-row file has nothing to publish
+      return [{ staged: keyOf(store, out.uri), name: file.outputName, rows: outcome.result.rows, bytes: out.bytes, sha256: out.sha256 }];
+    });
+    try {
+      const key = await withLock(partition.dir, () => commitPartition(store, plan.outputRoot, partition.dir, plan, commitFiles));
+      if (key) success = store.uri(key);
+      else superseded = true;
+    } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err));
+      error = { name: e.name, message: e.message, permanent: false };
+    }
+  }
+  const record: PartitionRecord = { value: partition.value, dir: partition.dir, status: error ? 'failed' : superseded ? 'superseded' : 'succeeded', rows, files, success, error };
+  options.onPartition?.(record);
+  return record;
+}
+
 /**
  * Publish what succeeded and write the manifest.
  * @param outcomes per partition, per file, in plan order
@@ -75,59 +139,13 @@ function keyOf(store: ObjectStore, uri: string): string {
 export async function finalizeRun(plan: RunPlan, outcomes: readonly (readonly FileOutcome[])[], options: FinalizeOptions): Promise<{ manifest: RunManifest; manifestUri: string }> {
   const output = resolveUri(plan.spec.output.uri);
   const store = output.store;
-  const withLock = options.withPartitionLock ?? (<T>(_dir: string, fn: () => Promise<T>) => fn());
-  // Partitions are independent: publish a few at once (each commit is a chain of round trips).
   const records: PartitionRecord[] = new Array(plan.partitions.length);
   let next = 0;
+  // Partitions are independent: publish a few at once (each commit is a chain of round trips).
   const publishNext = async (): Promise<void> => {
-    for (let p = next++; p < plan.partitions.length; p = next++) records[p] = await publishPartition(p);
-  };
-  const publishPartition = async (p: number): Promise<PartitionRecord> => {
-    const partition = plan.partitions[p]!;
-    const fileOutcomes = outcomes[p] ?? [];
-    const files: FileRecord[] = partition.files.map((file, i) => {
-      const outcome = fileOutcomes[i];
-      const input = { uri: resolveUri(plan.spec.input.uri).store.uri(file.key), size: file.size, etag: file.etag, mtime: file.mtime, rows: null as number | null };
-      if (!outcome) return { input, output: null, timings: null, error: { name: 'MissingResultError', message: `no result for ${input.uri}`, permanent: false } };
-      if (!outcome.ok) return { input, output: null, timings: null, error: outcome.error };
-      const r = outcome.result;
-      const finalUri = store.uri(joinKey(plan.outputRoot, partition.dir, file.outputName));
-      return {
-        input: { ...input, rows: r.rows },
-        output: r.output ? { uri: finalUri, rows: r.rows, bytes: r.output.bytes, sha256: r.output.sha256 } : null,
-        timings: { decodeMs: r.decodeMs, inferMs: r.inferMs, writeMs: r.writeMs, totalMs: r.totalMs },
-        error: null,
-        // Results stored by workers of an earlier version have no badRows.
-        ...(r.badRows?.count && { badRows: r.badRows }),
-      };
-    });
-    const rows = files.reduce((n, f) => n + (f.input.rows ?? 0), 0);
-    let error: ErrorRecord | null = files.find((f) => f.error)?.error ?? null;
-    if (!error && rows === 0) {
-      const names = files.map((f) => f.input.uri).join(', ');
-      error = { name: 'EmptyPartitionError', message: `data: partition ${partition.dir || '(root)'} of ${plan.spec.input.uri} has no rows (files: ${names})`, permanent: true };
+    for (let p = next++; p < plan.partitions.length; p = next++) {
+      records[p] = await (options.published?.get(p) ?? publishPartition(plan, p, outcomes[p] ?? [], options));
     }
-    let success: string | null = null;
-    let superseded = false;
-    if (!error) {
-      const commitFiles: CommitFile[] = partition.files.flatMap((file, i) => {
-        const outcome = fileOutcomes[i];
-        const out = outcome?.ok ? outcome.result.output : null;
-        if (!outcome?.ok || !out) return []; // a 0-row file has nothing to publish
-        return [{ staged: keyOf(store, out.uri), name: file.outputName, rows: outcome.result.rows, bytes: out.bytes, sha256: out.sha256 }];
-      });
-      try {
-        const key = await withLock(partition.dir, () => commitPartition(store, plan.outputRoot, partition.dir, plan, commitFiles));
-        if (key) success = store.uri(key);
-        else superseded = true;
-      } catch (err) {
-        const e = err instanceof Error ? err : new Error(String(err));
-        error = { name: e.name, message: e.message, permanent: false };
-      }
-    }
-    const record: PartitionRecord = { value: partition.value, dir: partition.dir, status: error ? 'failed' : superseded ? 'superseded' : 'succeeded', rows, files, success, error };
-    options.onPartition?.(record);
-    return record;
   };
   await Promise.all(Array.from({ length: Math.min(4, plan.partitions.length) }, publishNext));
   // Loaded only for runs that monitor: its profile, drift and report modules cost the main

@@ -7,8 +7,9 @@ import os from 'node:os';
 import type { JobSpec } from '../spec/job-spec.js';
 import { taskError, type FileResult, type FileTask } from './file-task.js';
 import { discardPart } from './file-parts.js';
-import { failedManifest, finalizeRun, writeManifest, type FileOutcome } from './finalize.js';
+import { failedManifest, finalizeRun, publishPartition, writeManifest, type FileOutcome } from './finalize.js';
 import type { ErrorRecord, FileRecord, PartitionRecord, RunManifest } from './manifest.js';
+import { Semaphore } from './semaphore.js';
 import type { PartitionSelection } from './plan.js';
 import { fileTask, planRun } from './run-plan.js';
 import { ThreadPool, ThreadTaskError } from './thread-pool.js';
@@ -82,11 +83,17 @@ export async function runJob(spec: JobSpec, options: RunJobOptions = {}): Promis
   const filesTotal = plan.partitions.reduce((n, p) => n + p.files.length, 0);
   let filesDone = 0;
   let rowsDone = 0;
+  // A partition is published as soon as its files are done, while the threads score the
+  // others (a few at a time, as finalizeRun does): the end of the run only has the last
+  // partitions and the manifest left to write.
+  const published = new Map<number, Promise<PartitionRecord>>();
+  const publishing = new Semaphore(4);
+  const publishOptions = { onPartition: options.onPartition };
   let outcomes: FileOutcome[][];
   try {
     outcomes = await Promise.all(
-      plan.partitions.map((partition) =>
-        Promise.all(
+      plan.partitions.map(async (partition, p) => {
+        const fileOutcomes = await Promise.all(
           partition.files.map(async (file, i): Promise<FileOutcome> => {
             let outcome: FileOutcome;
             const task = fileTask(plan, partition, i, 'local');
@@ -109,18 +116,24 @@ export async function runJob(spec: JobSpec, options: RunJobOptions = {}): Promis
             }
             return outcome;
           }),
-        ),
-      ),
+        );
+        const record = publishing.run(() => publishPartition(plan, p, fileOutcomes, publishOptions));
+        // Awaited by finalizeRun; until then a rejection must not count as unhandled.
+        record.catch(() => {});
+        published.set(p, record);
+        return fileOutcomes;
+      }),
     );
   } catch (err) {
     await pool.close();
+    await Promise.allSettled(published.values());
     throw err;
   }
   // Every task has settled: threads that stop (keepThreadsWarm false) release their sessions
   // and exit while the run is finalized, rather than before it or during the process exit.
   const closing = pool.close();
   try {
-    return await finalizeRun(plan, outcomes, { startedAt, threads, maxFailedPartitions: maxFailed, onPartition: options.onPartition, log: options.log });
+    return await finalizeRun(plan, outcomes, { startedAt, threads, maxFailedPartitions: maxFailed, onPartition: options.onPartition, log: options.log, published });
   } finally {
     await closing;
   }

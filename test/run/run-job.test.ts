@@ -112,6 +112,25 @@ describe('runJob on file://', () => {
     }
   });
 
+  test('a partition is published as soon as its files are done, while later files are still scored', async () => {
+    const out = join(dir.path, 'out-early');
+    const events: string[] = [];
+    // One thread scores the files in plan order: partition 1 is done long before file 3 is.
+    const { manifest } = await runJob(demoSpec(input, modelPath, out), {
+      threads: 1,
+      onFile: (e) => events.push(`file ${e.partition}`),
+      onPartition: (r) => events.push(`published ${r.dir}`),
+    });
+    checkManifest(manifest, DATES.length, DATES.length * ROWS);
+    const [first, , last] = DATES.map((d) => `dt=${d}`);
+    assert.ok(events.indexOf(`published ${first}`) >= 0 && events.indexOf(`published ${first}`) < events.indexOf(`file ${last}`), events.join(', '));
+    // Every partition published exactly once, and the manifest lists them in plan order.
+    assert.deepEqual(events.filter((e) => e.startsWith('published')).sort(), DATES.map((d) => `published dt=${d}`));
+    assert.deepEqual(manifest.partitions.map((p) => p.dir), DATES.map((d) => `dt=${d}`));
+    const outputs = await outputRows(join(out, '*/*.parquet'));
+    assert.equal(outputs.length, DATES.length * ROWS);
+  });
+
   test('re-scoring replaces files, removes stale ones and never duplicates rows', async () => {
     const out = join(dir.path, 'out-rerun');
     const spec = demoSpec(input, modelPath, out);
