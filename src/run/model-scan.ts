@@ -7,8 +7,11 @@
  * Wire format: tag = (field << 3) | wire type; 0 varint, 1 fixed64, 2 length-delimited,
  * 5 fixed32. ModelProto.graph = 7, ModelProto.functions = 25; GraphProto.node = 1,
  * GraphProto.initializer = 5, GraphProto.sparse_initializer = 15; NodeProto.op_type = 4,
- * NodeProto.domain = 7; TensorProto.data_location = 14 (1 = EXTERNAL).
+ * NodeProto.domain = 7; TensorProto.data_location = 14 (1 = EXTERNAL); GraphProto.input = 11,
+ * GraphProto.output = 12.
  */
+
+import { elemTypeOf, type ElemType } from '../model/elem-type.js';
 
 /** A node of the main graph. */
 export interface ScannedNode {
@@ -29,6 +32,17 @@ export interface ModelScan {
   readonly externalData: boolean;
   /** Whether the model has local functions (their bodies are not scanned). */
   readonly functions: boolean;
+  /** Graph inputs (those that are also initializers left out, as ORT does) and outputs. */
+  readonly inputs: readonly ScannedValue[];
+  readonly outputs: readonly ScannedValue[];
+}
+
+/** A graph input or output as `readSignature` describes a tensor; `tensor` false for any other type. */
+export interface ScannedValue {
+  readonly name: string;
+  readonly tensor: boolean;
+  readonly elemType: ElemType;
+  readonly shape: readonly (number | string | null)[];
 }
 
 class Cursor {
@@ -78,6 +92,52 @@ class Cursor {
 const decoder = new TextDecoder();
 
 /**
+ * ValueInfoProto (name = 1, type = 2) → TypeProto.tensor_type = 1 → elem_type = 1, shape = 2
+ * → TensorShapeProto.dim = 1 → Dimension (dim_value = 1, dim_param = 2). The dimension rules
+ * are readSignature's: a non-empty dim_param, else dim_value, else null; no shape, [].
+ */
+function scanValue(bytes: Uint8Array, from: number, to: number): ScannedValue {
+  let name = '';
+  let tensor = false;
+  let elemType: ElemType = 'unknown';
+  const shape: (number | string | null)[] = [];
+  const value = new Cursor(bytes, from, to);
+  for (let v = value.next(); v; v = value.next()) {
+    if (v.wire !== 2) continue;
+    if (v.field === 1) name = decoder.decode(bytes.subarray(v.from, v.to));
+    if (v.field !== 2) continue;
+    const type = new Cursor(bytes, v.from, v.to);
+    for (let t = type.next(); t; t = type.next()) {
+      if (t.wire !== 2) continue;
+      // sequence_type 4, map_type 5, sparse_tensor_type 8, optional_type 9 (denotation 6 is a tag).
+      if (t.field === 4 || t.field === 5 || t.field === 8 || t.field === 9) return { name, tensor: false, elemType, shape: [] };
+      if (t.field !== 1) continue;
+      tensor = true;
+      const tt = new Cursor(bytes, t.from, t.to);
+      for (let f = tt.next(); f; f = tt.next()) {
+        if (f.field === 1 && f.wire === 0) elemType = elemTypeOf(f.value);
+        if (f.field !== 2 || f.wire !== 2) continue;
+        const dims = new Cursor(bytes, f.from, f.to);
+        for (let d = dims.next(); d; d = dims.next()) {
+          if (d.field !== 1 || d.wire !== 2) continue;
+          let size: number | null = null;
+          let param = '';
+          const dim = new Cursor(bytes, d.from, d.to);
+          for (let x = dim.next(); x; x = dim.next()) {
+            if (x.field === 1 && x.wire === 0) size = x.value;
+            if (x.field === 2 && x.wire === 2) param = decoder.decode(bytes.subarray(x.from, x.to));
+          }
+          // Negative sizes come as 10-byte varints: not a real shape, let the full reader judge.
+          if (size !== null && size > Number.MAX_SAFE_INTEGER) return { name, tensor: false, elemType, shape: [] };
+          shape.push(param !== '' ? param : size);
+        }
+      }
+    }
+  }
+  return { name, tensor, elemType, shape };
+}
+
+/**
  * Scan ONNX model bytes.
  * @throws Error when the bytes are not a well-formed protobuf message
  */
@@ -87,6 +147,8 @@ export function scanModel(bytes: Uint8Array): ModelScan {
   const initializers = new Map<string, number[]>();
   let externalData = false;
   let functions = false;
+  const inputs: ScannedValue[] = [];
+  const outputs: ScannedValue[] = [];
   const model = new Cursor(bytes, 0, bytes.length);
   for (let f = model.next(); f; f = model.next()) {
     if (f.field === 25 && f.wire === 2) functions = true;
@@ -119,6 +181,8 @@ export function scanModel(bytes: Uint8Array): ModelScan {
         }
         ops.push(`${domain}/${op}`);
         nodes.push({ op: `${domain}/${op}`, inputs, ints });
+      } else if (g.field === 11 || g.field === 12) {
+        (g.field === 11 ? inputs : outputs).push(scanValue(bytes, g.from, g.to));
       } else if (g.field === 5 || g.field === 15) {
         // A sparse initializer holds TensorProtos (values = 1, indices = 2): scan those too.
         const tensors = g.field === 5 ? [[g.from, g.to] as const] : sparseParts(bytes, g.from, g.to);
@@ -141,7 +205,7 @@ export function scanModel(bytes: Uint8Array): ModelScan {
       }
     }
   }
-  return { ops, nodes, initializers, externalData, functions };
+  return { ops, nodes, initializers, externalData, functions, inputs: inputs.filter((i) => !initializers.has(i.name)), outputs };
 }
 
 function sparseParts(bytes: Uint8Array, from: number, to: number): (readonly [number, number])[] {
