@@ -78,7 +78,6 @@ export async function runJob(spec: JobSpec, options: RunJobOptions = {}): Promis
     await emitRunFinish(manifest, { includeStart: true, log: options.log });
     return { manifest, manifestUri };
   }
-  await emitRunStart(plan, startedAt, { log: options.log });
   const pool = new ThreadPool<FileTask, FileResult>({ script: new URL('./score-thread.js', import.meta.url), size: threads, discard: discardPart, ...(options.keepThreadsWarm === false && { keepWarmMs: 0 }) });
   const filesTotal = plan.partitions.reduce((n, p) => n + p.files.length, 0);
   let filesDone = 0;
@@ -90,40 +89,45 @@ export async function runJob(spec: JobSpec, options: RunJobOptions = {}): Promis
   const publishing = new Semaphore(4);
   const publishOptions = { onPartition: options.onPartition };
   let outcomes: FileOutcome[][];
+  // The tasks go to the threads first (in a fresh process they take ~100 ms to start); the
+  // run's START lineage event is written meanwhile.
+  const scoring = Promise.all(
+    plan.partitions.map(async (partition, p) => {
+      const fileOutcomes = await Promise.all(
+        partition.files.map(async (file, i): Promise<FileOutcome> => {
+          let outcome: FileOutcome;
+          const task = fileTask(plan, partition, i, 'local');
+          try {
+            const result = await pool.run(task);
+            rowsDone += result.rows;
+            outcome = { ok: true, result };
+          } catch (err) {
+            outcome = { ok: false, error: errorRecord(taskError(err, task)) };
+          }
+          filesDone++;
+          if (options.onFile) {
+            const record: FileRecord = {
+              input: { uri: task.input.uri, size: file.size, etag: file.etag, mtime: file.mtime, rows: outcome.ok ? outcome.result.rows : null },
+              output: null,
+              timings: null,
+              error: outcome.ok ? null : outcome.error,
+            };
+            options.onFile({ partition: partition.dir, file: record, filesDone, filesTotal, rowsDone });
+          }
+          return outcome;
+        }),
+      );
+      const record = publishing.run(() => publishPartition(plan, p, fileOutcomes, publishOptions));
+      // Awaited by finalizeRun; until then a rejection must not count as unhandled.
+      record.catch(() => {});
+      published.set(p, record);
+      return fileOutcomes;
+    }),
+  );
+  scoring.catch(() => {}); // awaited below; a failure of emitRunStart must not leave it unhandled
   try {
-    outcomes = await Promise.all(
-      plan.partitions.map(async (partition, p) => {
-        const fileOutcomes = await Promise.all(
-          partition.files.map(async (file, i): Promise<FileOutcome> => {
-            let outcome: FileOutcome;
-            const task = fileTask(plan, partition, i, 'local');
-            try {
-              const result = await pool.run(task);
-              rowsDone += result.rows;
-              outcome = { ok: true, result };
-            } catch (err) {
-              outcome = { ok: false, error: errorRecord(taskError(err, task)) };
-            }
-            filesDone++;
-            if (options.onFile) {
-              const record: FileRecord = {
-                input: { uri: task.input.uri, size: file.size, etag: file.etag, mtime: file.mtime, rows: outcome.ok ? outcome.result.rows : null },
-                output: null,
-                timings: null,
-                error: outcome.ok ? null : outcome.error,
-              };
-              options.onFile({ partition: partition.dir, file: record, filesDone, filesTotal, rowsDone });
-            }
-            return outcome;
-          }),
-        );
-        const record = publishing.run(() => publishPartition(plan, p, fileOutcomes, publishOptions));
-        // Awaited by finalizeRun; until then a rejection must not count as unhandled.
-        record.catch(() => {});
-        published.set(p, record);
-        return fileOutcomes;
-      }),
-    );
+    await emitRunStart(plan, startedAt, { log: options.log });
+    outcomes = await scoring;
   } catch (err) {
     await pool.close();
     await Promise.allSettled(published.values());
