@@ -7,13 +7,12 @@ import os from 'node:os';
 import type { JobSpec } from '../spec/job-spec.js';
 import { taskError, type FileResult, type FileTask } from './file-task.js';
 import { discardPart } from './file-parts.js';
-import { failedManifest, finalizeRun, publishPartition, writeManifest, type FileOutcome } from './finalize.js';
+import type { FileOutcome } from './finalize.js';
 import type { ErrorRecord, FileRecord, PartitionRecord, RunManifest } from './manifest.js';
 import { Semaphore } from './semaphore.js';
 import type { PartitionSelection } from './plan.js';
 import { fileTask, planRun } from './run-plan.js';
 import { ThreadPool, ThreadTaskError } from './thread-pool.js';
-import { emitRunFinish, emitRunStart } from '../lineage/emit.js';
 
 /** Options of `runJob`. */
 export interface RunJobOptions {
@@ -53,6 +52,11 @@ export function errorRecord(err: unknown): ErrorRecord {
   return { name: e.name, message: e.message, permanent: typeof permanent === 'boolean' ? permanent : e.name !== 'Error' };
 }
 
+// Loaded when first needed, after the tasks are handed to the threads: in a fresh process
+// every module the main thread loads before that delays the start of scoring (~10 ms here).
+const finalizing = () => import('./finalize.js');
+const lineage = () => import('../lineage/emit.js');
+
 /** The default number of scoring threads: the cores, at most 8. */
 export function defaultThreads(): number {
   return Math.min(8, os.availableParallelism());
@@ -73,6 +77,7 @@ export async function runJob(spec: JobSpec, options: RunJobOptions = {}): Promis
   try {
     plan = await planRun(spec, selection, runId);
   } catch (err) {
+    const [{ failedManifest, writeManifest }, { emitRunFinish }] = await Promise.all([finalizing(), lineage()]);
     const manifest = failedManifest({ runId, spec, selection }, errorRecord(err), startedAt, threads, maxFailed);
     const manifestUri = await writeManifest(manifest);
     await emitRunFinish(manifest, { includeStart: true, log: options.log });
@@ -117,7 +122,7 @@ export async function runJob(spec: JobSpec, options: RunJobOptions = {}): Promis
           return outcome;
         }),
       );
-      const record = publishing.run(() => publishPartition(plan, p, fileOutcomes, publishOptions));
+      const record = publishing.run(async () => (await finalizing()).publishPartition(plan, p, fileOutcomes, publishOptions));
       // Awaited by finalizeRun; until then a rejection must not count as unhandled.
       record.catch(() => {});
       published.set(p, record);
@@ -126,7 +131,7 @@ export async function runJob(spec: JobSpec, options: RunJobOptions = {}): Promis
   );
   scoring.catch(() => {}); // awaited below; a failure of emitRunStart must not leave it unhandled
   try {
-    await emitRunStart(plan, startedAt, { log: options.log });
+    await (await lineage()).emitRunStart(plan, startedAt, { log: options.log });
     outcomes = await scoring;
   } catch (err) {
     await pool.close();
@@ -137,7 +142,7 @@ export async function runJob(spec: JobSpec, options: RunJobOptions = {}): Promis
   // and exit while the run is finalized, rather than before it or during the process exit.
   const closing = pool.close();
   try {
-    return await finalizeRun(plan, outcomes, { startedAt, threads, maxFailedPartitions: maxFailed, onPartition: options.onPartition, log: options.log, published });
+    return await (await finalizing()).finalizeRun(plan, outcomes, { startedAt, threads, maxFailedPartitions: maxFailed, onPartition: options.onPartition, log: options.log, published });
   } finally {
     await closing;
   }
