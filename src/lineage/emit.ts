@@ -79,6 +79,25 @@ export function lineageKey(outputRoot: string, runId: string): string {
   return `${outputRoot.replace(/\/+$/, '')}/_runs/${runId}.lineage.jsonl`;
 }
 
+/**
+ * Whether the run's lineage file records its end (a COMPLETE or FAIL event of the run
+ * itself). The file is written before events are POSTed: it is the journal a finalizer that
+ * runs again checks, after an earlier one died between the manifest and the lineage event.
+ */
+export async function hasRunEndEvent(store: ObjectStore, outputRoot: string, runId: string): Promise<boolean> {
+  const key = lineageKey(outputRoot, runId);
+  if (!(await store.head(key))) return false;
+  for (const line of Buffer.from(await store.get(key)).toString('utf8').split('\n')) {
+    try {
+      const e = JSON.parse(line) as { eventType?: unknown; run?: { runId?: unknown } };
+      if ((e.eventType === 'COMPLETE' || e.eventType === 'FAIL') && e.run?.runId === runId) return true;
+    } catch {
+      // Not JSON (a torn or foreign line): not an end event.
+    }
+  }
+  return false;
+}
+
 /** `producer` default: this code base at this version (or commit). */
 export function defaultProducer(): string {
   const info = runtimeInfo();

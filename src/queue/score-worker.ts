@@ -14,6 +14,7 @@ import { faultPoint } from '../run/fault-point.js';
 import { finalizeRun, type FileOutcome } from '../run/finalize.js';
 import type { ErrorRecord, RunManifest } from '../run/manifest.js';
 import { sweepFinishedStaging } from '../run/commit.js';
+import { emitRunFinish, hasRunEndEvent } from '../lineage/emit.js';
 import { fileTask, type RunPlan } from '../run/run-plan.js';
 import { ThreadPool, ThreadTaskError } from '../run/thread-pool.js';
 import type { QueueConfig } from './connection.js';
@@ -130,7 +131,12 @@ export function startScoreWorker(redis: Redis, config: QueueConfig, options: Sco
       // An earlier execution got as far as the manifest (then died or lost its lock): the run
       // is published, and its plan and staging may be gone. Only the bookkeeping is left.
       const out = resolveUri(done.spec.output.uri);
-      await sweepFinishedStaging(out.store, out.key.replace(/\/+$/, ''));
+      const outputRoot = out.key.replace(/\/+$/, '');
+      // The earlier execution may have died between the manifest and the lineage end event.
+      if (!(await hasRunEndEvent(out.store, outputRoot, runId))) {
+        await emitRunFinish(done, { log: (level, msg, fields) => level !== 'debug' && log(level, msg, fields) });
+      }
+      await sweepFinishedStaging(out.store, outputRoot);
       await registry.setStatus(runId, done.status, { manifestUri: job.data.manifestUri, finishedAt: done.finishedAt });
       await registry.releaseWindow(window, runId);
       log('info', `run ${runId} ${done.status} (finalized before)`, { runId, status: done.status, manifestUri: job.data.manifestUri });

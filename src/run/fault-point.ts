@@ -4,7 +4,8 @@
  * process dies, so the retry passes). Unset in production: then this is a single env lookup.
  * Points: `read` (after the first row group), `score` (after the first batch), `upload`
  * (before the staged file is written), `after-upload` (file written, job not completed),
- * `commit` (in the middle of publishing a partition), `after-finalize` (queue finalize job:
+ * `commit` (in the middle of publishing a partition), `after-manifest` (the manifest written,
+ * the run's lineage end event not yet), `after-finalize` (queue finalize job:
  * partitions published and manifest written, job not completed, so it runs again).
  */
 import { closeSync, openSync } from 'node:fs';

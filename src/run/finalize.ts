@@ -12,6 +12,7 @@ import { manifestKey, runStatus, runTotals, type ErrorRecord, type FileRecord, t
 import type { RunPlan } from './run-plan.js';
 import { runtimeInfo } from './runtime-info.js';
 import { emitRunFinish } from '../lineage/emit.js';
+import { faultPoint } from './fault-point.js';
 import type { MonitorResult } from './monitor-run.js';
 import { alertPayload, postAlert } from './alert-webhook.js';
 
@@ -176,6 +177,7 @@ export async function finalizeRun(plan: RunPlan, outcomes: readonly (readonly Fi
   };
   if (monitoring && monitored) monitored.record.reportUri = await monitoring.writeRunReport(manifest, monitored);
   const manifestUri = await writeManifest(manifest);
+  faultPoint('after-manifest');
   if (monitored && monitored.record.status !== 'ok') {
     const top = (monitored.record.drift?.columns ?? []).filter((c) => c.severity !== 'ok').slice(0, 10);
     options.log?.('warn', `monitoring ${monitored.record.status}: ${top.map((c) => `${c.column} (${c.severity})`).join(', ') || monitored.record.note}`, { runId: plan.runId });

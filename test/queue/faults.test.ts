@@ -147,9 +147,10 @@ describe('a worker SIGKILLed in the middle of a run', () => {
   // read: after the first row group; score: after the first batch; upload: before the staged
   // write; after-upload: staged file written, job not completed; commit: finalize has copied
   // the first file of the first partition (its old _SUCCESS.json already deleted);
+  // after-manifest: the manifest written, the run's lineage end event not yet;
   // after-finalize: everything published and the manifest written, the finalize job not
   // completed, so it runs again in full.
-  for (const point of ['read', 'score', 'upload', 'after-upload', 'commit', 'after-finalize']) {
+  for (const point of ['read', 'score', 'upload', 'after-upload', 'commit', 'after-manifest', 'after-finalize']) {
     test(`at "${point}": another worker re-runs the job, output exactly once`, async () => {
       const s = new Scenario(`kill-${point}`);
       const onceFile = join(dir.path, `fault-${point}.fired`);
@@ -161,7 +162,8 @@ describe('a worker SIGKILLed in the middle of a run', () => {
         assert.ok(existsSync(onceFile));
         // No manifest yet (but after-finalize), and for `commit` the first partition is
         // mid-publish: its file copied, its _SUCCESS.json not yet written.
-        assert.equal(existsSync(join(s.out, '_runs', `${run.runId}.json`)), point === 'after-finalize');
+        const manifestWritten = point === 'after-manifest' || point === 'after-finalize';
+        assert.equal(existsSync(join(s.out, '_runs', `${run.runId}.json`)), manifestWritten);
         if (point === 'after-upload') {
           // The killed attempt's output is staged under its own attempt key: abandoned, to be
           // cleaned up by the finalize step.
@@ -176,8 +178,12 @@ describe('a worker SIGKILLed in the middle of a run', () => {
         }
         const healthy = await s.worker();
         const status = await waitForManifest(redis, s.config, run.runId, 45_000, () => s.logs());
-        if (point === 'after-finalize') assert.match(healthy.output(), /finalized before/, 'the finalize job ran again');
+        if (manifestWritten) assert.match(healthy.output(), /finalized before/, 'the finalize job ran again');
         await assertExactlyOnce(s.out, status.manifest!);
+        // The run's lineage ends exactly once, whoever finalized it (the finalizer killed
+        // after the manifest left it to the next one).
+        const lineage = (await readFile(join(s.out, '_runs', `${run.runId}.lineage.jsonl`), 'utf8')).split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as { eventType: string; run: { runId: string } });
+        assert.deepEqual(lineage.filter((e) => e.run.runId === run.runId).map((e) => e.eventType), ['START', 'COMPLETE']);
         assert.equal(status.record.status, 'succeeded');
         assert.equal(status.record.filesFailed, 0);
       } finally {
