@@ -15,13 +15,13 @@
  * none/snappy/gzip, values over 64 bytes, large dictionaries, null dictionary entries) is
  * left to arrow-rs: `encodeDictionaryColumn` returns null.
  */
-import { gzipSync } from 'node:zlib';
 import type * as A from 'apache-arrow';
 import { arrow } from './arrow.js';
 import { CT, encodeStruct, i32, i64, struct, type TField, type TValue } from './thrift.js';
 import type { OutputCompression } from '../spec/job-spec.js';
 import { Bytes } from './byte-buffer.js';
 import { encodeHybrid } from './rle-hybrid.js';
+import { CODEC_IDS, compress } from './page-compression.js';
 
 /** One encoded column chunk; every offset in it counts from `bytes[0]`. */
 export interface ColumnPart {
@@ -41,7 +41,6 @@ const MAX_VALUE_BYTES = 64;
 const MAX_DICTIONARY_ENTRIES = 65_536;
 const MAX_DICTIONARY_BYTES = 1 << 20;
 
-const CODEC_IDS: Partial<Record<OutputCompression, number>> = { none: 0, snappy: 1, gzip: 2 };
 
 // Parquet enums
 const BYTE_ARRAY = 6;
@@ -55,33 +54,6 @@ const DICTIONARY_PAGE = 2;
 export function canEncodeDictionary(type: A.DataType, compression: OutputCompression): boolean {
   // 64-bit keys (pyarrow can write them) go through arrow-rs: the codes here are Int32.
   return arrow.DataType.isDictionary(type) && arrow.DataType.isUtf8(type.dictionary) && arrow.DataType.isInt(type.indices) && type.indices.bitWidth <= 32 && CODEC_IDS[compression] !== undefined;
-}
-
-/** Raw snappy framing of `data` as literals only (valid snappy; the codes are already packed). */
-function snappyLiterals(data: Uint8Array): Uint8Array {
-  const out = new Bytes();
-  out.varint(data.length);
-  for (let at = 0; at < data.length; at += 65536) {
-    const len = Math.min(65536, data.length - at);
-    const l = len - 1;
-    if (l < 60) out.byte(l << 2);
-    else if (l < 256) {
-      out.byte(60 << 2);
-      out.byte(l);
-    } else {
-      out.byte(61 << 2);
-      out.byte(l & 0xff);
-      out.byte(l >>> 8);
-    }
-    out.bytes(data.subarray(at, at + len));
-  }
-  return out.result();
-}
-
-function compress(data: Uint8Array, codec: OutputCompression): Uint8Array {
-  if (codec === 'snappy') return snappyLiterals(data);
-  if (codec === 'gzip') return new Uint8Array(gzipSync(data));
-  return data;
 }
 
 let codeScratch = new Int32Array(0);

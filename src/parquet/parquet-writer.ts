@@ -6,6 +6,7 @@ import type { OutputCompression } from '../spec/job-spec.js';
 import { ParquetError } from './parquet-reader.js';
 import { ParquetConcatenator, ParquetPiece, type ByteSink } from './concat.js';
 import { canEncodeDictionary, encodeDictionaryColumn, type ColumnPart } from './dict-column.js';
+import { canEncodeNumeric, encodeNumericColumn } from './numeric-column.js';
 import { intField, structListField, field as thriftField, CT, type TField } from './thrift.js';
 
 /** A string field of a struct. */
@@ -241,7 +242,10 @@ function batchBytes(batch: A.RecordBatch): number {
  */
 interface Template {
   meta: TField[];
+  /** Columns written by dict-column.ts. */
   dictionary: Set<string>;
+  /** Columns written by numeric-column.ts (unless it declines a row group's data). */
+  numeric: Set<string>;
   optional: Map<string, boolean>;
 }
 
@@ -342,26 +346,40 @@ export class ParquetStreamWriter {
   }
 
   /**
-   * Write `head` as one row group whose dictionary-of-string columns are encoded here (see
-   * dict-column.ts) and the other columns by arrow-rs, under the schema arrow-rs writes for
-   * the whole table. False (nothing written) when no column qualifies or one falls back.
+   * Write `head` as one row group whose dictionary-of-string and numeric columns are encoded
+   * here (dict-column.ts, numeric-column.ts) and the other columns by arrow-rs, under the
+   * schema arrow-rs writes for the whole table. False (nothing written) when no column
+   * qualifies or a dictionary column falls back.
    */
   private async writeAssembled(head: A.Table): Promise<boolean> {
     if (this.template === undefined) this.template = await this.makeTemplate(head);
     const template = this.template;
     if (template === null) return false;
     const codec = this.options.compression ?? 'snappy';
+    const deltaNamed = this.options.deltaColumns === 'monotone' ? null : new Set(this.options.deltaColumns ?? []);
     const encoded = new Map<string, ColumnPart>();
     for (const f of head.schema.fields) {
-      if (!template.dictionary.has(f.name)) continue;
-      const part = encodeDictionaryColumn(head.getChild(f.name)!, f.name, codec, template.optional.get(f.name) ?? true);
-      if (!part) return false;
-      encoded.set(f.name, part);
+      const vector = head.getChild(f.name)!;
+      const optional = template.optional.get(f.name) ?? true;
+      if (template.dictionary.has(f.name)) {
+        const part = encodeDictionaryColumn(vector, f.name, codec, optional);
+        if (!part) return false;
+        encoded.set(f.name, part);
+      } else if (template.numeric.has(f.name)) {
+        // The encoding arrow-rs would have been told to use (writerProperties).
+        const delta = arrow.DataType.isInt(f.type) && (deltaNamed ? deltaNamed.has(f.name) : isMonotoneInt(vector));
+        // Declined (e.g. integers past 2^52 in a delta column): arrow-rs writes it below.
+        const part = encodeNumericColumn(vector, f.name, codec, optional, delta);
+        if (part) encoded.set(f.name, part);
+      }
     }
     const others = head.schema.fields.map((f) => f.name).filter((n) => !encoded.has(n));
-    const piece = await ParquetPiece.open(writeTable(head.select(others), { ...this.options, maxRowGroupRows: head.numRows }), this.options.uri);
-    if (piece.numRows !== head.numRows || piece.groups.length !== 1) throw new ParquetError(this.options.uri, `wrote ${piece.numRows} rows, expected ${head.numRows}`);
-    const written = await piece.columnParts(0, this.options.uri);
+    let written: ColumnPart[] = [];
+    if (others.length > 0) {
+      const piece = await ParquetPiece.open(writeTable(head.select(others), { ...this.options, maxRowGroupRows: head.numRows }), this.options.uri);
+      if (piece.numRows !== head.numRows || piece.groups.length !== 1) throw new ParquetError(this.options.uri, `wrote ${piece.numRows} rows, expected ${head.numRows}`);
+      written = await piece.columnParts(0, this.options.uri);
+    }
     const parts = head.schema.fields.map((f) => encoded.get(f.name) ?? written[others.indexOf(f.name)]!);
     await this.concat.appendColumns(template.meta, parts, head.numRows);
     return true;
@@ -369,7 +387,7 @@ export class ParquetStreamWriter {
 
   /**
    * The footer arrow-rs writes for this table's schema (from a one-row file), if the schema
-   * is flat and has dictionary-of-string columns this writer can encode; else null.
+   * is flat and has dictionary-of-string or numeric columns this writer can encode; else null.
    */
   private async makeTemplate(head: A.Table): Promise<Template | null> {
     const codec = this.options.compression ?? 'snappy';
@@ -384,14 +402,15 @@ export class ParquetStreamWriter {
 
   private async buildTemplate(head: A.Table, codec: OutputCompression): Promise<Template | null> {
     const dictionary = new Set(head.schema.fields.filter((f) => canEncodeDictionary(f.type, codec)).map((f) => f.name));
-    if (dictionary.size === 0 || dictionary.size === head.numCols || head.numRows === 0) return null;
+    const numeric = new Set(head.schema.fields.filter((f) => canEncodeNumeric(f.type, codec)).map((f) => f.name));
+    if (dictionary.size + numeric.size === 0 || head.numRows === 0) return null;
     const piece = await ParquetPiece.open(writeTable(head.slice(0, 1), this.options), this.options.uri);
     const elements = structListField(piece.meta, 2) ?? [];
     const leaves = elements.slice(1);
     // Flat only: the root's children are the table's columns, in order, none nested.
     if (leaves.length !== head.numCols || leaves.some((e, i) => intField(e, 5) !== undefined || textField(e, 4) !== head.schema.fields[i]!.name)) return null;
     const optional = new Map(leaves.map((e) => [textField(e, 4)!, intField(e, 3) === 1]));
-    return { meta: piece.meta, dictionary, optional };
+    return { meta: piece.meta, dictionary, numeric, optional };
   }
 
   /**

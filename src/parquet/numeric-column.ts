@@ -1,0 +1,364 @@
+/**
+ * Parquet column chunks for numeric columns (float32/64, int32/64), written in JS.
+ *
+ * Why: the rest of the output (ids, scores) went through arrow-rs in WASM, and a fresh
+ * process pays V8 for compiling arrow-rs's writer (TurboFan, on the same cores that score)
+ * on top of running it; these columns are simple enough to write here: PLAIN values (or
+ * DELTA_BINARY_PACKED for ascending integers, as the stream writer chooses), RLE definition
+ * levels, V1 data pages, and the metadata arrow-rs writes for them: chunk statistics with
+ * exact min/max (NaN left out, ±0 as the format says), encoding stats, the definition-level
+ * histogram of an optional column, a column index and an offset index. Anything else
+ * (another codec, integers past 2^52 in a delta column) is left to arrow-rs: null.
+ */
+import type * as A from 'apache-arrow';
+import { arrow } from './arrow.js';
+import { Bytes } from './byte-buffer.js';
+import type { ColumnPart } from './dict-column.js';
+import { CODEC_IDS, compress } from './page-compression.js';
+import { encodeHybrid } from './rle-hybrid.js';
+import { CT, encodeStruct, i32, i64, struct, type TField, type TValue } from './thrift.js';
+import type { OutputCompression } from '../spec/job-spec.js';
+
+/** Rows per data page (at most 1 MB of 8-byte values). */
+const PAGE_ROWS = 131_072;
+
+// Parquet enums
+const INT32 = 1;
+const INT64 = 2;
+const FLOAT = 4;
+const DOUBLE = 5;
+const PLAIN = 0;
+const RLE = 3;
+const DELTA_BINARY_PACKED = 5;
+const DATA_PAGE = 0;
+
+type Kind = { physical: number; width: 4 | 8; float: boolean };
+
+function kindOf(type: A.DataType): Kind | null {
+  if (arrow.DataType.isFloat(type)) {
+    if (type.precision === arrow.Precision.SINGLE) return { physical: FLOAT, width: 4, float: true };
+    if (type.precision === arrow.Precision.DOUBLE) return { physical: DOUBLE, width: 8, float: true };
+    return null;
+  }
+  if (type.typeId === arrow.Type.Int && (type as A.Int).isSigned) {
+    if ((type as A.Int).bitWidth === 32) return { physical: INT32, width: 4, float: false };
+    if ((type as A.Int).bitWidth === 64) return { physical: INT64, width: 8, float: false };
+  }
+  return null;
+}
+
+/** Whether this module writes columns of this type with this codec. */
+export function canEncodeNumeric(type: A.DataType, compression: OutputCompression): boolean {
+  return kindOf(type) !== null && CODEC_IDS[compression] !== undefined;
+}
+
+/** One column's values as bytes (contiguous, LE) and its validity, whatever its chunks. */
+function gather(vector: A.Vector, width: number): { bytes: Uint8Array; valid: Uint8Array | null; nulls: number } {
+  const rows = vector.length;
+  const bytes = new Uint8Array(rows * width);
+  let valid: Uint8Array | null = null;
+  let row = 0;
+  for (const d of vector.data) {
+    // Arrow JS data: values start at the first row; the validity bitmap keeps `offset`.
+    const v = d.values as ArrayBufferView;
+    bytes.set(new Uint8Array(v.buffer, v.byteOffset, d.length * width), row * width);
+    if (d.nullCount > 0 && d.nullBitmap) {
+      valid ??= new Uint8Array(rows).fill(1);
+      for (let i = 0; i < d.length; i++) {
+        const b = d.offset + i;
+        if ((d.nullBitmap[b >> 3]! & (1 << (b & 7))) === 0) valid[row + i] = 0;
+      }
+    }
+    row += d.length;
+  }
+  let nulls = 0;
+  if (valid) for (let i = 0; i < rows; i++) nulls += 1 - valid[i]!;
+  return { bytes, valid, nulls };
+}
+
+/**
+ * A column's values as a typed array over its bytes: the float or int32 values themselves,
+ * or an int64 column's 32-bit halves (low, high), read as numbers without BigInts.
+ */
+type Numbers = Float32Array | Float64Array | Int32Array;
+
+function numbers(bytes: Uint8Array, kind: Kind): Numbers {
+  if (kind.physical === FLOAT) return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+  if (kind.physical === DOUBLE) return new Float64Array(bytes.buffer, bytes.byteOffset, bytes.length / 8);
+  return new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+}
+
+/** Value i of an int64 column's halves (exact while |v| < 2^53). */
+function int64At(words: Int32Array, i: number): number {
+  return words[2 * i + 1]! * 4294967296 + (words[2 * i]! >>> 0);
+}
+
+// Min/max loops, one per layout (each stays monomorphic): [min, max] of the present values
+// of rows [from, to), NaN left out; null when none counts.
+function floatBounds(v: Float32Array | Float64Array, valid: Uint8Array | null, from: number, to: number): [number, number] | null {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  let any = false;
+  for (let i = from; i < to; i++) {
+    const x = v[i]!;
+    if (x !== x || (valid !== null && valid[i] === 0)) continue;
+    any = true;
+    if (x < min) min = x;
+    if (x > max) max = x;
+  }
+  // A zero bound is written as -0 (min) and +0 (max): either zero may be in the data.
+  if (min === 0) min = -0;
+  if (max === 0) max = 0;
+  return any ? [min, max] : null;
+}
+
+function int32Bounds(v: Int32Array, valid: Uint8Array | null, from: number, to: number): [number, number] | null {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = from; i < to; i++) {
+    if (valid !== null && valid[i] === 0) continue;
+    const x = v[i]!;
+    if (x < min) min = x;
+    if (x > max) max = x;
+  }
+  return min <= max ? [min, max] : null;
+}
+
+function int64Bounds(words: Int32Array, valid: Uint8Array | null, from: number, to: number): [number, number] | null {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = from; i < to; i++) {
+    if (valid !== null && valid[i] === 0) continue;
+    const x = int64At(words, i);
+    if (x < min) min = x;
+    if (x > max) max = x;
+  }
+  return min <= max ? [min, max] : null;
+}
+
+function bounds(v: Numbers, kind: Kind, valid: Uint8Array | null, from: number, to: number): [number, number] | null {
+  if (kind.float) return floatBounds(v as Float32Array | Float64Array, valid, from, to);
+  return kind.physical === INT32 ? int32Bounds(v as Int32Array, valid, from, to) : int64Bounds(v as Int32Array, valid, from, to);
+}
+
+/** The value's bytes in the column's physical type. */
+function valueBytes(x: number, kind: Kind): Uint8Array {
+  const out = new Uint8Array(kind.width);
+  const dv = new DataView(out.buffer);
+  if (kind.physical === FLOAT) dv.setFloat32(0, x, true);
+  else if (kind.physical === DOUBLE) dv.setFloat64(0, x, true);
+  else if (kind.physical === INT32) dv.setInt32(0, x, true);
+  else dv.setBigInt64(0, BigInt(x), true);
+  return out;
+}
+
+const bool = (v: boolean): TValue => (v ? { t: CT.TRUE, v: true } : { t: CT.FALSE, v: false });
+const binary = (v: Uint8Array): TValue => ({ t: CT.BINARY, v });
+const list = (et: number, v: TValue[]): TValue => ({ t: CT.LIST, et, v });
+
+/** Zigzag varint of a safe integer (int64 in JS numbers). */
+function zigzag(out: Bytes, n: number): void {
+  let z = n >= 0 ? 2 * n : -2 * n - 1;
+  out.room(10);
+  while (z >= 128) {
+    out.buf[out.len++] = (z % 128) | 0x80;
+    z = Math.floor(z / 128);
+  }
+  out.buf[out.len++] = z;
+}
+
+/** Bit-pack `values[0..n)` (non-negative, below 2^width) LSB first, padded to `count` values. */
+function pack(out: Bytes, values: Float64Array, n: number, count: number, width: number): void {
+  if (width === 0) return;
+  const bytes = (count * width) / 8;
+  out.room(bytes);
+  const start = out.len;
+  out.buf.fill(0, start, start + bytes);
+  for (let i = 0; i < n; i++) {
+    let v = values[i]!;
+    let bit = i * width;
+    for (let left = width; left > 0; ) {
+      const take = Math.min(8 - (bit & 7), left);
+      const part = v % 2 ** take;
+      out.buf[start + (bit >>> 3)]! |= part << (bit & 7);
+      v = (v - part) / 2 ** take;
+      bit += take;
+      left -= take;
+    }
+  }
+  out.len = start + bytes;
+}
+
+/**
+ * DELTA_BINARY_PACKED of the values of rows of [from, to): blocks of 128 values in
+ * 4 miniblocks of 32. False when a delta is not a safe integer (the caller falls back).
+ */
+function encodeDelta(out: Bytes, v: Numbers, kind: Kind, from: number, to: number): boolean {
+  const wide = kind.physical === INT64;
+  const words = v as Int32Array;
+  const n = to - from;
+  out.varint(128);
+  out.varint(4);
+  out.varint(n);
+  if (n === 0) {
+    zigzag(out, 0);
+    return true;
+  }
+  const first = wide ? int64At(words, from) : words[from]!;
+  if (!Number.isSafeInteger(first)) return false;
+  zigzag(out, first);
+  const deltas = new Float64Array(128);
+  const mini = new Float64Array(32);
+  let prev = first;
+  for (let at = from + 1; at < to; at += 128) {
+    const count = Math.min(128, to - at);
+    let min = Number.POSITIVE_INFINITY;
+    for (let k = 0; k < count; k++) {
+      const x = wide ? int64At(words, at + k) : words[at + k]!;
+      const d = x - prev;
+      if (!Number.isSafeInteger(x) || !Number.isSafeInteger(d) || Math.abs(d) > 2 ** 51) return false;
+      deltas[k] = d;
+      prev = x;
+      if (d < min) min = d;
+    }
+    zigzag(out, min);
+    const widths: number[] = [];
+    for (let m = 0; m < 4; m++) {
+      let max = 0;
+      for (let k = m * 32; k < Math.min(count, m * 32 + 32); k++) max = Math.max(max, deltas[k]! - min);
+      widths.push(m * 32 < count ? (max === 0 ? 0 : Math.floor(Math.log2(max)) + 1) : 0);
+    }
+    for (const w of widths) out.byte(w);
+    for (let m = 0; m * 32 < count; m++) {
+      const k0 = m * 32;
+      const len = Math.min(32, count - k0);
+      for (let k = 0; k < len; k++) mini[k] = deltas[k0 + k]! - min;
+      pack(out, mini, len, 32, widths[m]!);
+    }
+  }
+  return true;
+}
+
+/**
+ * Encode a numeric column as one Parquet column chunk.
+ * @param optional whether the Parquet field is OPTIONAL (definition levels are written)
+ * @param delta DELTA_BINARY_PACKED instead of PLAIN (integer columns without nulls)
+ * @returns the chunk, or null when this column is left to arrow-rs
+ */
+export function encodeNumericColumn(vector: A.Vector, name: string, compression: OutputCompression, optional: boolean, delta: boolean): ColumnPart | null {
+  const codec = CODEC_IDS[compression];
+  const kind = kindOf(vector.type);
+  const rows = vector.length;
+  if (codec === undefined || !kind || rows === 0) return null;
+  const { bytes: values, valid, nulls } = gather(vector, kind.width);
+  if (nulls > 0 && (!optional || delta)) return null;
+  const nums = numbers(values, kind);
+  const encoding = delta ? DELTA_BINARY_PACKED : PLAIN;
+
+  const out = new Bytes();
+  const pageLocations: TField[][] = [];
+  const nullPages: TValue[] = [];
+  const pageMins: TValue[] = [];
+  const pageMaxs: TValue[] = [];
+  const pageNulls: TValue[] = [];
+  const pageBounds: ([number, number] | null)[] = [];
+  let uncompressedTotal = 0;
+  const levels = optional ? new Int32Array(Math.min(PAGE_ROWS, rows)) : null;
+  for (let first = 0; first < rows; first += PAGE_ROWS) {
+    const n = Math.min(PAGE_ROWS, rows - first);
+    const page = new Bytes();
+    let present = n;
+    if (levels) {
+      const lv = new Bytes();
+      if (valid) {
+        present = 0;
+        for (let i = 0; i < n; i++) present += levels[i] = valid[first + i]!;
+      } else {
+        levels.fill(1, 0, n);
+      }
+      encodeHybrid(levels, n, 1, lv);
+      page.u32(lv.len);
+      page.bytes(lv.buf.subarray(0, lv.len));
+    }
+    if (delta) {
+      if (!encodeDelta(page, nums, kind, first, first + n)) return null;
+    } else if (!valid) {
+      page.bytes(values.subarray(first * kind.width, (first + n) * kind.width));
+    } else {
+      page.room(present * kind.width);
+      for (let i = first; i < first + n; i++) {
+        if (valid[i] === 0) continue;
+        page.buf.set(values.subarray(i * kind.width, (i + 1) * kind.width), page.len);
+        page.len += kind.width;
+      }
+    }
+    const raw = page.result();
+    const body = compress(raw, compression);
+    const header = encodeStruct([
+      { id: 1, value: i32(DATA_PAGE) },
+      { id: 2, value: i32(raw.length) },
+      { id: 3, value: i32(body.length) },
+      { id: 5, value: struct([{ id: 1, value: i32(n) }, { id: 2, value: i32(encoding) }, { id: 3, value: i32(RLE) }, { id: 4, value: i32(RLE) }]) },
+    ]);
+    pageLocations.push([{ id: 1, value: i64(out.len) }, { id: 2, value: i32(header.length + body.length) }, { id: 3, value: i64(first) }]);
+    out.bytes(header);
+    out.bytes(body);
+    uncompressedTotal += header.length + raw.length;
+    const b = bounds(nums, kind, valid, first, first + n);
+    pageBounds.push(b);
+    nullPages.push(bool(present === 0));
+    pageMins.push(binary(b ? valueBytes(b[0], kind) : new Uint8Array(0)));
+    pageMaxs.push(binary(b ? valueBytes(b[1], kind) : new Uint8Array(0)));
+    pageNulls.push(i64(n - present));
+  }
+  const bytes = out.result();
+  const pages = pageLocations.length;
+
+  // Metadata, as arrow-rs writes it for such a column.
+  // The chunk's bounds are the pages' (already without NaN, and with ±0 as written).
+  const counted = pageBounds.filter((b): b is [number, number] => b !== null);
+  const all: [number, number] | null = counted.length === 0 ? null : [Math.min(...counted.map((b) => b[0])), Math.max(...counted.map((b) => b[1]))];
+  const statistics: TField[] = [];
+  if (all) statistics.push({ id: 1, value: binary(valueBytes(all[1], kind)) }, { id: 2, value: binary(valueBytes(all[0], kind)) });
+  statistics.push({ id: 3, value: i64(nulls) });
+  if (all) statistics.push({ id: 5, value: binary(valueBytes(all[1], kind)) }, { id: 6, value: binary(valueBytes(all[0], kind)) }, { id: 7, value: bool(true) }, { id: 8, value: bool(true) });
+  const meta: TField[] = [
+    { id: 1, value: i32(kind.physical) },
+    { id: 2, value: list(CT.I32, delta ? [i32(RLE), i32(DELTA_BINARY_PACKED)] : [i32(PLAIN), i32(RLE)]) },
+    { id: 3, value: list(CT.BINARY, [binary(new TextEncoder().encode(name))]) },
+    { id: 4, value: i32(codec) },
+    { id: 5, value: i64(rows) },
+    { id: 6, value: i64(uncompressedTotal) },
+    { id: 7, value: i64(bytes.length) },
+    { id: 9, value: i64(0) },
+    { id: 12, value: struct(statistics) },
+    { id: 13, value: list(CT.STRUCT, [struct([{ id: 1, value: i32(DATA_PAGE) }, { id: 2, value: i32(encoding) }, { id: 3, value: i32(pages) }])]) },
+  ];
+  if (optional) meta.push({ id: 16, value: struct([{ id: 3, value: list(CT.I64, [i64(nulls), i64(rows - nulls)]) }]) });
+
+  const columnIndex = encodeStruct([
+    { id: 1, value: list(CT.TRUE, nullPages) },
+    { id: 2, value: list(CT.BINARY, pageMins) },
+    { id: 3, value: list(CT.BINARY, pageMaxs) },
+    { id: 4, value: i32(boundaryOrder(pageBounds)) },
+    { id: 5, value: list(CT.I64, pageNulls) },
+  ]);
+  return {
+    bytes,
+    chunk: [{ id: 2, value: i64(0) }, { id: 3, value: struct(meta) }],
+    columnIndex,
+    offsetIndex: [{ id: 1, value: list(CT.STRUCT, pageLocations.map((p) => struct(p))) }],
+  };
+}
+
+/** BoundaryOrder of the pages' bounds (null pages skipped): 1 ascending, 2 descending, 0 neither. */
+function boundaryOrder(bounds: readonly ([number, number] | null)[]): number {
+  const b = bounds.filter((x): x is [number, number] => x !== null);
+  let ascending = true;
+  let descending = true;
+  for (let i = 1; i < b.length; i++) {
+    if (b[i]![0] < b[i - 1]![0] || b[i]![1] < b[i - 1]![1]) ascending = false;
+    if (b[i]![0] > b[i - 1]![0] || b[i]![1] > b[i - 1]![1]) descending = false;
+  }
+  return ascending ? 1 : descending ? 2 : 0;
+}
