@@ -22,6 +22,7 @@ import type { OutputCompression } from '../spec/job-spec.js';
 import { Bytes } from './byte-buffer.js';
 import { encodeHybrid } from './rle-hybrid.js';
 import { CODEC_IDS, compress } from './page-compression.js';
+import { binary, bool, list, PageIndexBuilder } from './page-index.js';
 
 /** One encoded column chunk; every offset in it counts from `bytes[0]`. */
 export interface ColumnPart {
@@ -171,9 +172,6 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
-const bool = (v: boolean): TValue => (v ? { t: CT.TRUE, v: true } : { t: CT.FALSE, v: false });
-const binary = (v: Uint8Array): TValue => ({ t: CT.BINARY, v });
-const list = (et: number, v: TValue[]): TValue => ({ t: CT.LIST, et, v });
 
 /**
  * Encode a dictionary-of-strings column as one Parquet column chunk.
@@ -231,11 +229,7 @@ export function encodeDictionaryColumn(vector: A.Vector, name: string, compressi
   if ((!optional && nulls > 0) || values.length === 0) return null;
 
   const out = new Bytes();
-  const pageLocations: TField[][] = [];
-  const nullPages: TValue[] = [];
-  const pageMins: TValue[] = [];
-  const pageMaxs: TValue[] = [];
-  const pageNulls: TValue[] = [];
+  const index = new PageIndexBuilder();
   let uncompressedTotal = 0;
   let unencodedBytes = 0;
   const pageHeader = (type: number, uncompressed: number, compressed: number, header: TField): Uint8Array =>
@@ -300,18 +294,14 @@ export function encodeDictionaryColumn(vector: A.Vector, name: string, compressi
       id: 5,
       value: struct([{ id: 1, value: i32(n) }, { id: 2, value: i32(RLE_DICTIONARY) }, { id: 3, value: i32(RLE) }, { id: 4, value: i32(RLE) }]),
     });
-    pageLocations.push([{ id: 1, value: i64(out.len) }, { id: 2, value: i32(header.length + body.length) }, { id: 3, value: i64(first) }]);
+    index.add({ offset: out.len, size: header.length + body.length, firstRow: first, min: present === 0 ? null : values[pageMin]!, max: present === 0 ? null : values[pageMax]!, nulls: n - present, allNull: present === 0 });
     out.bytes(header);
     out.bytes(body);
     uncompressedTotal += header.length + raw.length;
-    nullPages.push(bool(present === 0));
-    pageMins.push(binary(present === 0 ? new Uint8Array(0) : values[pageMin]!));
-    pageMaxs.push(binary(present === 0 ? new Uint8Array(0) : values[pageMax]!));
-    pageNulls.push(i64(n - present));
   }
   const [minIndex, maxIndex] = extremes(usedInFile, values);
   const bytes = out.result();
-  const pages = pageLocations.length;
+  const pages = index.pages;
 
   // 4. Metadata, as arrow-rs writes it.
   const statistics: TField[] = [{ id: 3, value: i64(nulls) }];
@@ -339,17 +329,10 @@ export function encodeDictionaryColumn(vector: A.Vector, name: string, compressi
   if (optional) sizeStatistics.push({ id: 3, value: list(CT.I64, [i64(nulls), i64(rows - nulls)]) });
   meta.push({ id: 16, value: struct(sizeStatistics) });
 
-  const columnIndex = encodeStruct([
-    { id: 1, value: list(CT.TRUE, nullPages) },
-    { id: 2, value: list(CT.BINARY, pageMins) },
-    { id: 3, value: list(CT.BINARY, pageMaxs) },
-    { id: 4, value: i32(0) }, // boundary order: UNORDERED
-    { id: 5, value: list(CT.I64, pageNulls) },
-  ]);
   return {
     bytes,
     chunk: [{ id: 2, value: i64(0) }, { id: 3, value: struct(meta) }],
-    columnIndex,
-    offsetIndex: [{ id: 1, value: list(CT.STRUCT, pageLocations.map((p) => struct(p))) }],
+    columnIndex: index.columnIndex(0), // boundary order: UNORDERED
+    offsetIndex: index.offsetIndex(),
   };
 }

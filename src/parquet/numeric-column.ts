@@ -16,7 +16,8 @@ import { Bytes } from './byte-buffer.js';
 import type { ColumnPart } from './dict-column.js';
 import { CODEC_IDS, compress } from './page-compression.js';
 import { encodeHybrid } from './rle-hybrid.js';
-import { CT, encodeStruct, i32, i64, struct, type TField, type TValue } from './thrift.js';
+import { binary, bool, list, PageIndexBuilder } from './page-index.js';
+import { CT, encodeStruct, i32, i64, struct, type TField } from './thrift.js';
 import type { OutputCompression } from '../spec/job-spec.js';
 
 /** Rows per data page (at most 1 MB of 8-byte values). */
@@ -152,9 +153,6 @@ function valueBytes(x: number, kind: Kind): Uint8Array {
   return out;
 }
 
-const bool = (v: boolean): TValue => (v ? { t: CT.TRUE, v: true } : { t: CT.FALSE, v: false });
-const binary = (v: Uint8Array): TValue => ({ t: CT.BINARY, v });
-const list = (et: number, v: TValue[]): TValue => ({ t: CT.LIST, et, v });
 
 /** Zigzag varint of a safe integer (int64 in JS numbers). */
 function zigzag(out: Bytes, n: number): void {
@@ -256,11 +254,7 @@ export function encodeNumericColumn(vector: A.Vector, name: string, compression:
   const encoding = delta ? DELTA_BINARY_PACKED : PLAIN;
 
   const out = new Bytes();
-  const pageLocations: TField[][] = [];
-  const nullPages: TValue[] = [];
-  const pageMins: TValue[] = [];
-  const pageMaxs: TValue[] = [];
-  const pageNulls: TValue[] = [];
+  const index = new PageIndexBuilder();
   const pageBounds: ([number, number] | null)[] = [];
   let uncompressedTotal = 0;
   const levels = optional ? new Int32Array(Math.min(PAGE_ROWS, rows)) : null;
@@ -300,19 +294,15 @@ export function encodeNumericColumn(vector: A.Vector, name: string, compression:
       { id: 3, value: i32(body.length) },
       { id: 5, value: struct([{ id: 1, value: i32(n) }, { id: 2, value: i32(encoding) }, { id: 3, value: i32(RLE) }, { id: 4, value: i32(RLE) }]) },
     ]);
-    pageLocations.push([{ id: 1, value: i64(out.len) }, { id: 2, value: i32(header.length + body.length) }, { id: 3, value: i64(first) }]);
+    const b = bounds(nums, kind, valid, first, first + n);
+    pageBounds.push(b);
+    index.add({ offset: out.len, size: header.length + body.length, firstRow: first, min: b ? valueBytes(b[0], kind) : null, max: b ? valueBytes(b[1], kind) : null, nulls: n - present, allNull: present === 0 });
     out.bytes(header);
     out.bytes(body);
     uncompressedTotal += header.length + raw.length;
-    const b = bounds(nums, kind, valid, first, first + n);
-    pageBounds.push(b);
-    nullPages.push(bool(present === 0));
-    pageMins.push(binary(b ? valueBytes(b[0], kind) : new Uint8Array(0)));
-    pageMaxs.push(binary(b ? valueBytes(b[1], kind) : new Uint8Array(0)));
-    pageNulls.push(i64(n - present));
   }
   const bytes = out.result();
-  const pages = pageLocations.length;
+  const pages = index.pages;
 
   // Metadata, as arrow-rs writes it for such a column.
   // The chunk's bounds are the pages' (already without NaN, and with ±0 as written).
@@ -336,18 +326,11 @@ export function encodeNumericColumn(vector: A.Vector, name: string, compression:
   ];
   if (optional) meta.push({ id: 16, value: struct([{ id: 3, value: list(CT.I64, [i64(nulls), i64(rows - nulls)]) }]) });
 
-  const columnIndex = encodeStruct([
-    { id: 1, value: list(CT.TRUE, nullPages) },
-    { id: 2, value: list(CT.BINARY, pageMins) },
-    { id: 3, value: list(CT.BINARY, pageMaxs) },
-    { id: 4, value: i32(boundaryOrder(pageBounds)) },
-    { id: 5, value: list(CT.I64, pageNulls) },
-  ]);
   return {
     bytes,
     chunk: [{ id: 2, value: i64(0) }, { id: 3, value: struct(meta) }],
-    columnIndex,
-    offsetIndex: [{ id: 1, value: list(CT.STRUCT, pageLocations.map((p) => struct(p))) }],
+    columnIndex: index.columnIndex(boundaryOrder(pageBounds)),
+    offsetIndex: index.offsetIndex(),
   };
 }
 
