@@ -15,6 +15,7 @@ import { encodeParquet, ParquetStreamWriter } from '../../src/parquet/parquet-wr
 import type { OutputCompression } from '../../src/spec/job-spec.js';
 import { duckdbRows, sqlString } from '../support/duckdb.js';
 import { withTmpDir } from '../support/tmp.js';
+import { streamed as streamedBy } from '../support/parquet-stream.js';
 
 const WORDS = ['consumer', 'smb', 'enterprise', 'partner', 'public', 'ünïcode ✓', ''];
 
@@ -31,12 +32,8 @@ function table(n: number, pick: (i: number) => string | null, from = 0): arrow.T
   });
 }
 
-async function streamed(parts: arrow.Table[], compression: OutputCompression = 'snappy', maxRowGroupRows?: number): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  const writer = new ParquetStreamWriter({ write: (c) => void chunks.push(c.slice()) }, { uri: 'mem://t', compression, ...(maxRowGroupRows && { maxRowGroupRows }) });
-  for (const t of parts) await writer.write(t);
-  await writer.finish();
-  return Buffer.concat(chunks);
+function streamed(parts: arrow.Table[], compression: OutputCompression = 'snappy', maxRowGroupRows?: number): Promise<Uint8Array> {
+  return streamedBy(parts, { compression, ...(maxRowGroupRows && { maxRowGroupRows }) });
 }
 
 function values(bytes: Uint8Array, column: string): unknown[] {

@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import * as arrow from 'apache-arrow';
 import * as pw from 'parquet-wasm';
 import { encodeNumericColumn } from '../../src/parquet/numeric-column.js';
-import { encodeParquet, ParquetStreamWriter } from '../../src/parquet/parquet-writer.js';
+import { encodeParquet } from '../../src/parquet/parquet-writer.js';
 import type { OutputCompression } from '../../src/spec/job-spec.js';
 import { duckdbRows, sqlString } from '../support/duckdb.js';
 import { withTmpDir } from '../support/tmp.js';
+import { streamed as streamedBy } from '../support/parquet-stream.js';
 
 const SPECIAL = [0, -0, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e-30, -3.5];
 
@@ -30,12 +31,8 @@ function table(n: number, from = 0): arrow.Table {
   });
 }
 
-async function streamed(parts: arrow.Table[], compression: OutputCompression = 'snappy'): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  const writer = new ParquetStreamWriter({ write: (c) => void chunks.push(c.slice()) }, { uri: 'mem://t', compression, deltaColumns: 'monotone' });
-  for (const t of parts) await writer.write(t);
-  await writer.finish();
-  return Buffer.concat(chunks);
+function streamed(parts: arrow.Table[], compression: OutputCompression = 'snappy'): Promise<Uint8Array> {
+  return streamedBy(parts, { compression, deltaColumns: 'monotone' });
 }
 
 /** Column values as parquet-wasm reads them (bigints as strings, floats as numbers, nulls). */
