@@ -171,27 +171,55 @@ function pack(out: Bytes, values: Float64Array, n: number, count: number, width:
   const bytes = (count * width) / 8;
   out.room(bytes);
   const start = out.len;
-  out.buf.fill(0, start, start + bytes);
-  for (let i = 0; i < n; i++) {
-    let v = values[i]!;
-    let bit = i * width;
-    for (let left = width; left > 0; ) {
-      const take = Math.min(8 - (bit & 7), left);
-      const part = v % 2 ** take;
-      out.buf[start + (bit >>> 3)]! |= part << (bit & 7);
-      v = (v - part) / 2 ** take;
-      bit += take;
-      left -= take;
+  const buf = out.buf;
+  buf.fill(0, start, start + bytes);
+  if (width <= 24) {
+    // Integer shifts: a value and the bits left over from the last byte fit 31 bits.
+    let acc = 0;
+    let bits = 0;
+    let at = start;
+    for (let i = 0; i < n; i++) {
+      acc |= values[i]! << bits;
+      bits += width;
+      while (bits >= 8) {
+        buf[at++] = acc & 0xff;
+        acc >>>= 8;
+        bits -= 8;
+      }
+    }
+    if (bits > 0) buf[at] = acc & 0xff;
+  } else {
+    for (let i = 0; i < n; i++) {
+      let v = values[i]!;
+      let bit = i * width;
+      for (let left = width; left > 0; ) {
+        const take = Math.min(8 - (bit & 7), left);
+        const part = v % 2 ** take;
+        buf[start + (bit >>> 3)]! |= part << (bit & 7);
+        v = (v - part) / 2 ** take;
+        bit += take;
+        left -= take;
+      }
     }
   }
   out.len = start + bytes;
 }
 
+/** Bits needed for a non-negative safe integer. */
+function bitWidth(max: number): number {
+  if (max === 0) return 0;
+  return max < 2 ** 32 ? 32 - Math.clz32(max) : Math.floor(Math.log2(max)) + 1;
+}
+
+// One block's deltas and one miniblock's packed values: reused, the encoder keeps nothing.
+const deltas = new Float64Array(128);
+const mini = new Float64Array(32);
+
 /**
- * DELTA_BINARY_PACKED of the values of rows of [from, to): blocks of 128 values in
- * 4 miniblocks of 32. False when a delta is not a safe integer (the caller falls back).
+ * DELTA_BINARY_PACKED of the values of rows [from, to): blocks of 128 values in 4 miniblocks
+ * of 32. The caller checks the values' bounds: |v| ≤ 2^51 keeps every delta a safe integer.
  */
-function encodeDelta(out: Bytes, v: Numbers, kind: Kind, from: number, to: number): boolean {
+function encodeDelta(out: Bytes, v: Numbers, kind: Kind, from: number, to: number): void {
   const wide = kind.physical === INT64;
   const words = v as Int32Array;
   const n = to - from;
@@ -200,13 +228,10 @@ function encodeDelta(out: Bytes, v: Numbers, kind: Kind, from: number, to: numbe
   out.varint(n);
   if (n === 0) {
     zigzag(out, 0);
-    return true;
+    return;
   }
   const first = wide ? int64At(words, from) : words[from]!;
-  if (!Number.isSafeInteger(first)) return false;
   zigzag(out, first);
-  const deltas = new Float64Array(128);
-  const mini = new Float64Array(32);
   let prev = first;
   for (let at = from + 1; at < to; at += 128) {
     const count = Math.min(128, to - at);
@@ -214,27 +239,32 @@ function encodeDelta(out: Bytes, v: Numbers, kind: Kind, from: number, to: numbe
     for (let k = 0; k < count; k++) {
       const x = wide ? int64At(words, at + k) : words[at + k]!;
       const d = x - prev;
-      if (!Number.isSafeInteger(x) || !Number.isSafeInteger(d) || Math.abs(d) > 2 ** 51) return false;
       deltas[k] = d;
       prev = x;
       if (d < min) min = d;
     }
     zigzag(out, min);
-    const widths: number[] = [];
+    const widthsAt = out.len;
+    out.room(4);
+    out.len += 4;
     for (let m = 0; m < 4; m++) {
-      let max = 0;
-      for (let k = m * 32; k < Math.min(count, m * 32 + 32); k++) max = Math.max(max, deltas[k]! - min);
-      widths.push(m * 32 < count ? (max === 0 ? 0 : Math.floor(Math.log2(max)) + 1) : 0);
-    }
-    for (const w of widths) out.byte(w);
-    for (let m = 0; m * 32 < count; m++) {
       const k0 = m * 32;
       const len = Math.min(32, count - k0);
-      for (let k = 0; k < len; k++) mini[k] = deltas[k0 + k]! - min;
-      pack(out, mini, len, 32, widths[m]!);
+      let width = 0;
+      if (len > 0) {
+        let max = 0;
+        for (let k = 0; k < len; k++) {
+          const r = deltas[k0 + k]! - min;
+          mini[k] = r;
+          if (r > max) max = r;
+        }
+        width = bitWidth(max);
+        pack(out, mini, len, 32, width);
+      }
+      // Unused miniblocks of the last block: width 0, no bytes.
+      out.buf[widthsAt + m] = width;
     }
   }
-  return true;
 }
 
 /**
@@ -274,8 +304,11 @@ export function encodeNumericColumn(vector: A.Vector, name: string, compression:
       page.u32(lv.len);
       page.bytes(lv.buf.subarray(0, lv.len));
     }
+    const b = bounds(nums, kind, valid, first, first + n);
     if (delta) {
-      if (!encodeDelta(page, nums, kind, first, first + n)) return null;
+      // Beyond 2^51 a delta may not be exact in a JS number: left to arrow-rs.
+      if (b && (Math.abs(b[0]) > 2 ** 51 || Math.abs(b[1]) > 2 ** 51)) return null;
+      encodeDelta(page, nums, kind, first, first + n);
     } else if (!valid) {
       page.bytes(values.subarray(first * kind.width, (first + n) * kind.width));
     } else {
@@ -294,7 +327,6 @@ export function encodeNumericColumn(vector: A.Vector, name: string, compression:
       { id: 3, value: i32(body.length) },
       { id: 5, value: struct([{ id: 1, value: i32(n) }, { id: 2, value: i32(encoding) }, { id: 3, value: i32(RLE) }, { id: 4, value: i32(RLE) }]) },
     ]);
-    const b = bounds(nums, kind, valid, first, first + n);
     pageBounds.push(b);
     index.add({ offset: out.len, size: header.length + body.length, firstRow: first, min: b ? valueBytes(b[0], kind) : null, max: b ? valueBytes(b[1], kind) : null, nulls: n - present, allNull: present === 0 });
     out.bytes(header);

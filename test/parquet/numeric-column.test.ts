@@ -28,6 +28,9 @@ function table(n: number, from = 0): arrow.Table {
     d: arrow.vectorFromArray(Array.from({ length: n }, (_, i) => f(i) / 3), new arrow.Float64()),
     k: arrow.vectorFromArray(Array.from({ length: n }, (_, i) => (at(i) % 5 === 0 ? null : ((at(i) * 7919) % 2001) - 1000)), new arrow.Int32()),
     big: arrow.makeVector(BigInt64Array.from({ length: n }, (_, i) => BigInt(((at(i) * 104729) % 1_000_003) - 500_000) * 1_000_000n)),
+    // Ascending (delta-encoded): gaps from a few bits to ~30 bits wide, and small int32 gaps.
+    ts: arrow.makeVector(BigInt64Array.from({ length: n }, (_, i) => BigInt(at(i)) * BigInt(at(i)) * 1000n + BigInt((at(i) * 7919) % 1000))),
+    m: arrow.makeVector(Int32Array.from({ length: n }, (_, i) => at(i) * 5 + (at(i) % 3))),
   });
 }
 
@@ -59,7 +62,7 @@ test('every numeric kind reads back as written (nulls, NaN, ±0, ±Infinity, 3 p
   const parts = [table(100_000), table(1, 100_000), table(200_000, 100_001)];
   for (const compression of ['snappy', 'gzip', 'none', 'zstd', 'lz4'] as const) {
     const bytes = await streamed(parts, compression);
-    for (const column of ['id', 'p', 'd', 'k', 'big']) {
+    for (const column of ['id', 'p', 'd', 'k', 'big', 'ts', 'm']) {
       const got = values(bytes, column);
       const want = expected(parts, column);
       assert.equal(got.length, want.length);
