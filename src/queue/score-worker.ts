@@ -9,6 +9,7 @@ import type { Redis } from 'ioredis';
 import { resolveUri } from '../storage/resolve.js';
 import { PERMANENT_ERRORS, taskError, type FileResult, type FileTask } from '../run/file-task.js';
 import { discardPart } from '../run/file-parts.js';
+import { sweepThreadSpillFiles } from '../run/spill-files.js';
 import { defaultThreads } from '../run/run-job.js';
 import { faultPoint } from '../run/fault-point.js';
 import { finalizeRun, type FileOutcome } from '../run/finalize.js';
@@ -78,7 +79,7 @@ export function startScoreWorker(redis: Redis, config: QueueConfig, options: Sco
   const log = options.log ?? (() => {});
   const registry = new RunRegistry(redis, `${config.prefix}:${config.queueName}`);
   const threads = Math.max(concurrency, options.threads ?? defaultThreads());
-  const pool = new ThreadPool<FileTask, FileResult>({ script: new URL('../run/score-thread.js', import.meta.url), size: threads, discard: discardPart });
+  const pool = new ThreadPool<FileTask, FileResult>({ script: new URL('../run/score-thread.js', import.meta.url), size: threads, discard: discardPart, onCrash: (id) => void sweepThreadSpillFiles(id) });
   const plans = new Map<string, Promise<RunPlan>>();
   // Job names by run id, for metrics recorded in synchronous event handlers.
   const jobNames = new Map<string, string>();

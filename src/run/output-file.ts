@@ -7,6 +7,7 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { threadId } from 'node:worker_threads';
 import { join } from 'node:path';
 import type { ByteSink, PieceSource } from '../parquet/concat.js';
 import type { BlobLike } from '../parquet/parquet-reader.js';
@@ -55,7 +56,7 @@ export class OutputFile implements ByteSink {
     if (this.fd === undefined) {
       this.chunks.push(chunk);
       if (this.length <= this.spillBytes) return;
-      this.path = join(this.options.dir ?? tmpdir(), `batchscore-out-${process.pid}-${randomBytes(6).toString('hex')}.parquet`);
+      this.path = join(this.options.dir ?? tmpdir(), `batchscore-out-${process.pid}-t${threadId}-${randomBytes(6).toString('hex')}.parquet`);
       // Default mode (0666 less the umask), as any output file: `putFile` copies the mode.
       this.fd = openSync(this.path, 'wx+');
       const pending = this.chunks;

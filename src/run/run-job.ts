@@ -10,6 +10,7 @@ import { discardPart } from './file-parts.js';
 import type { FileOutcome } from './finalize.js';
 import type { ErrorRecord, FileRecord, PartitionRecord, RunManifest } from './manifest.js';
 import { Semaphore } from './semaphore.js';
+import { sweepThreadSpillFiles } from './spill-files.js';
 import type { PartitionSelection } from './plan.js';
 import { fileTask, planRun } from './run-plan.js';
 import { ThreadPool, ThreadTaskError } from './thread-pool.js';
@@ -83,7 +84,7 @@ export async function runJob(spec: JobSpec, options: RunJobOptions = {}): Promis
     await emitRunFinish(manifest, { includeStart: true, log: options.log });
     return { manifest, manifestUri };
   }
-  const pool = new ThreadPool<FileTask, FileResult>({ script: new URL('./score-thread.js', import.meta.url), size: threads, discard: discardPart, ...(options.keepThreadsWarm === false && { keepWarmMs: 0 }) });
+  const pool = new ThreadPool<FileTask, FileResult>({ script: new URL('./score-thread.js', import.meta.url), size: threads, discard: discardPart, onCrash: (id) => void sweepThreadSpillFiles(id), ...(options.keepThreadsWarm === false && { keepWarmMs: 0 }) });
   const filesTotal = plan.partitions.reduce((n, p) => n + p.files.length, 0);
   let filesDone = 0;
   let rowsDone = 0;

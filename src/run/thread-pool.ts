@@ -22,6 +22,11 @@ export interface ThreadPoolOptions {
    * to release what the result holds, e.g. delete a temporary file it names. Default: none.
    */
   discard?: (result: unknown) => void;
+  /**
+   * Called with the thread id of a thread that died while running a task (after its task was
+   * failed), to release what it leaves behind, e.g. its spill file. Default: none.
+   */
+  onCrash?: (threadId: number) => void;
 }
 
 /** An error raised inside a thread, carried back with its name. */
@@ -213,11 +218,18 @@ export class ThreadPool<T, R> {
     const onError = (err: Error) => {
       slot.crash ??= err;
     };
+    // A thread's id reads -1 once it has exited.
+    const threadId = worker.threadId;
     const onExit = (code: number) => {
       slot.exited = true;
       if (this.remove(slot) && slot.busy) {
         slot.busy.reject(crashError(slot, code));
         slot.busy = null;
+        try {
+          this.options.onCrash?.(threadId);
+        } catch {
+          // Best effort: what is left is swept at exit.
+        }
       }
       this.dispatch();
     };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sweepSpillFiles } from '../../src/run/spill-files.js';
+import { sweepSpillFiles, sweepThreadSpillFiles } from '../../src/run/spill-files.js';
 import { tmpDir } from '../support/tmp.js';
 
 test('spill files of dead processes are swept; those of live processes and other files stay', async () => {
@@ -26,6 +26,27 @@ test('spill files of dead processes are swept; those of live processes and other
     // At exit a process removes its own (left by its crashed threads).
     assert.deepEqual(sweepSpillFiles(dir.path, (pid) => pid === process.pid), [names.mine]);
     assert.deepEqual(sweepSpillFiles(join(dir.path, 'missing')), [], 'a missing folder is not an error');
+  } finally {
+    await dir.cleanup();
+  }
+});
+
+test("a crashed thread's spill files are swept by its thread id; other threads' and processes' stay", async () => {
+  const dir = await tmpDir();
+  try {
+    const names = {
+      crashed: `batchscore-out-${process.pid}-t7-0a1b2c3d4e5f.parquet`,
+      crashedToo: `batchscore-out-${process.pid}-t7-ffffff000000.parquet`,
+      sibling: `batchscore-out-${process.pid}-t8-0a1b2c3d4e5f.parquet`,
+      t70: `batchscore-out-${process.pid}-t70-0a1b2c3d4e5f.parquet`,
+      oldFormat: `batchscore-out-${process.pid}-0a1b2c3d4e5f.parquet`,
+      otherProcess: `batchscore-out-${process.ppid}-t7-0a1b2c3d4e5f.parquet`,
+    };
+    for (const n of Object.values(names)) writeFileSync(join(dir.path, n), 'x');
+    assert.deepEqual(sweepThreadSpillFiles(7, dir.path).sort(), [names.crashed, names.crashedToo].sort());
+    assert.deepEqual(readdirSync(dir.path).sort(), [names.sibling, names.t70, names.oldFormat, names.otherProcess].sort());
+    // The exit sweep takes this process's files of every thread, old names included.
+    assert.deepEqual(sweepSpillFiles(dir.path, (pid) => pid === process.pid).sort(), [names.sibling, names.t70, names.oldFormat].sort());
   } finally {
     await dir.cleanup();
   }

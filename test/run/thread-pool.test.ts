@@ -112,6 +112,23 @@ test('an uncaught exception in a thread fails only its task with ThreadCrashErro
   }
 });
 
+test('onCrash gets the id of a thread that died running a task, not of one whose task threw', async () => {
+  const crashed: number[] = [];
+  const p = new ThreadPool<EchoTask, EchoResult>({ script: SCRIPT, size: 1, onCrash: (id) => crashed.push(id) });
+  try {
+    const { threadId } = await p.run({ op: 'whoami' });
+    await rejection(p.run({ op: 'throw', name: 'TypeError', message: 'an ordinary failure' }));
+    assert.deepEqual(crashed, [], 'a task that throws is no crash');
+    await rejection(p.run({ op: 'throw-later', message: 'rust panic' }));
+    assert.deepEqual(crashed, [threadId]);
+    // The replacement thread works, under another id.
+    const next = await p.run({ op: 'whoami' });
+    assert.notEqual(next.threadId, threadId);
+  } finally {
+    await p.close();
+  }
+});
+
 test('a thread that reported a failed read and then crashed fails its task with that read error and its class', async () => {
   const p = pool(1);
   try {
