@@ -26,12 +26,22 @@ export function nextFiring(schedule: ScheduleSpec, after: Date): Date {
   return CronExpressionParser.parse(schedule.cron, { currentDate: after, tz: schedule.tz }).next().toDate();
 }
 
-/** The last `count` firings at or before `now`, newest first. */
+/**
+ * The last `count` firings at or before `now`, newest first: exactly those `nextFiring` fires.
+ * cron-parser's prev() disagrees with its next() around DST changes (when clocks go back it
+ * yields a repeated wall-clock time twice, when they go forward it skips the night whose time
+ * does not exist, which next() fires an hour later), so prev() only finds where to start, and
+ * the firings are walked forward with next().
+ */
 export function recentFirings(schedule: ScheduleSpec, now: Date, count: number): Date[] {
   if (count <= 0) return [];
   // cron-parser's prev() is strictly before currentDate; step 1 ms past now to include it.
-  const expr = CronExpressionParser.parse(schedule.cron, { currentDate: new Date(now.getTime() + 1), tz: schedule.tz });
+  const back = CronExpressionParser.parse(schedule.cron, { currentDate: new Date(now.getTime() + 1), tz: schedule.tz });
+  let start = now;
+  // Two more than asked: a skipped night and a repeated hour cannot leave fewer than `count`.
+  for (let i = 0; i < count + 2; i++) start = back.prev().toDate();
+  const forward = CronExpressionParser.parse(schedule.cron, { currentDate: new Date(start.getTime() - 1), tz: schedule.tz });
   const out: Date[] = [];
-  for (let i = 0; i < count; i++) out.push(expr.prev().toDate());
-  return out;
+  for (let firing = forward.next().toDate(); firing.getTime() <= now.getTime(); firing = forward.next().toDate()) out.push(firing);
+  return out.slice(-count).reverse();
 }

@@ -95,6 +95,18 @@ describe('schedule math', () => {
     );
     assert.deepEqual(nextFiring(nightly, at('2026-11-25T01:00:00Z')), at('2026-11-26T01:00:00Z'));
   });
+
+  test('around DST changes, catch-up lists exactly the firings the scheduler fires: one a night', () => {
+    // Berlin, 2026-10-25: 03:00 CEST becomes 02:00 CET, so 02:30 is 00:30 UTC and again 01:30 UTC.
+    const late = schedule('30 2 * * *', 'Europe/Berlin');
+    assert.deepEqual(nextFiring(late, at('2026-10-24T12:00:00Z')), at('2026-10-25T00:30:00Z'));
+    assert.deepEqual(nextFiring(late, at('2026-10-25T00:30:00Z')), at('2026-10-26T01:30:00Z'));
+    const recent = recentFirings(late, at('2026-10-26T12:00:00Z'), 3);
+    assert.deepEqual(recent, [at('2026-10-26T01:30:00Z'), at('2026-10-25T00:30:00Z'), at('2026-10-24T00:30:00Z')]);
+    assert.deepEqual(recent.map((f) => partitionForFiring(f, late)), ['2026-10-25', '2026-10-24', '2026-10-23']);
+    // Clocks going forward: 02:30 does not exist on 2026-03-29; the night still fires once.
+    assert.deepEqual(recentFirings(late, at('2026-03-30T12:00:00Z'), 3).map((f) => partitionForFiring(f, late)), ['2026-03-29', '2026-03-28', '2026-03-27']);
+  });
 });
 
 describe('startScheduler against Redis', () => {
