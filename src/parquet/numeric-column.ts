@@ -8,7 +8,8 @@
  * levels, V1 data pages, and the metadata arrow-rs writes for them: chunk statistics with
  * exact min/max (NaN left out, ±0 as the format says), encoding stats, the definition-level
  * histogram of an optional column, a column index and an offset index. Anything else
- * (another codec, integers past 2^52 in a delta column) is left to arrow-rs: null.
+ * (another codec, int64 values past 2^53, or past 2^51 in a delta column) is left to
+ * arrow-rs: null.
  */
 import type * as A from 'apache-arrow';
 import { arrow } from './arrow.js';
@@ -305,6 +306,8 @@ export function encodeNumericColumn(vector: A.Vector, name: string, compression:
       page.bytes(lv.buf.subarray(0, lv.len));
     }
     const b = bounds(nums, kind, valid, first, first + n);
+    // int64 values past 2^53 are not exact in JS numbers, nor would their statistics be.
+    if (kind.physical === INT64 && b && (Math.abs(b[0]) > Number.MAX_SAFE_INTEGER || Math.abs(b[1]) > Number.MAX_SAFE_INTEGER)) return null;
     if (delta) {
       // Beyond 2^51 a delta may not be exact in a JS number: left to arrow-rs.
       if (b && (Math.abs(b[0]) > 2 ** 51 || Math.abs(b[1]) > 2 ** 51)) return null;

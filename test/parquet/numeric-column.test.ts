@@ -104,19 +104,25 @@ test('DuckDB sees the metadata arrow-rs writes (encodings, codec, statistics) an
   });
 });
 
-test('columns with only nulls or NaN have no min/max, as with arrow-rs; integers past 2^52 are left to arrow-rs', async () => {
+test('columns with only nulls or NaN have no min/max, as with arrow-rs; int64 values past 2^53 are left to arrow-rs', async () => {
   const n = 1000;
   const t = new arrow.Table({
     nulls: arrow.vectorFromArray(Array.from({ length: n }, () => null), new arrow.Float32()),
     nan: arrow.vectorFromArray(Array.from({ length: n }, () => Number.NaN), new arrow.Float64()),
     huge: arrow.makeVector(BigInt64Array.from({ length: n }, (_, i) => 2n ** 60n + BigInt(i))),
+    // Not ascending (PLAIN), past 2^53: its exact min/max must survive.
+    hugeMixed: arrow.makeVector(BigInt64Array.from({ length: n }, (_, i) => (i % 2 ? 2n ** 60n + BigInt(i) : -(2n ** 59n) - BigInt(i)))),
   });
   const ours = await streamed([t]);
   const theirs = await encodeParquet(t, { uri: 'mem://rs', deltaColumns: 'monotone' });
   assert.deepEqual(values(ours, 'huge'), expected([t], 'huge'));
-  // The ascending int64 column past 2^52 cannot be delta-encoded in JS numbers: declined.
+  assert.deepEqual(values(ours, 'hugeMixed'), expected([t], 'hugeMixed'));
+  // int64 values past 2^53 are not exact in JS numbers (nor would their min/max be): declined,
+  // delta or not; below that, PLAIN is written here.
   assert.equal(encodeNumericColumn(t.getChild('huge')!, 'huge', 'snappy', false, true), null);
-  assert.notEqual(encodeNumericColumn(t.getChild('huge')!, 'huge', 'snappy', false, false), null);
+  assert.equal(encodeNumericColumn(t.getChild('huge')!, 'huge', 'snappy', false, false), null);
+  const below = arrow.makeVector(BigInt64Array.from([2n ** 53n - 1n, -(2n ** 53n) + 1n, 5n]));
+  assert.notEqual(encodeNumericColumn(below, 'below', 'snappy', false, false), null);
   await withTmpDir(async (dir) => {
     const a = join(dir, 'ours.parquet');
     const b = join(dir, 'theirs.parquet');
