@@ -23,6 +23,7 @@ import { Bytes } from './byte-buffer.js';
 import { encodeHybrid } from './rle-hybrid.js';
 import { CODEC_IDS, compress } from './page-compression.js';
 import { binary, bool, list, PageIndexBuilder } from './page-index.js';
+import { BYTE_ARRAY, DATA_PAGE, DICTIONARY_PAGE, PLAIN, RLE, RLE_DICTIONARY } from './format.js';
 
 /** One encoded column chunk; every offset in it counts from `bytes[0]`. */
 export interface ColumnPart {
@@ -41,15 +42,6 @@ const PAGE_ROWS = 131_072;
 const MAX_VALUE_BYTES = 64;
 const MAX_DICTIONARY_ENTRIES = 65_536;
 const MAX_DICTIONARY_BYTES = 1 << 20;
-
-
-// Parquet enums
-const BYTE_ARRAY = 6;
-const PLAIN = 0;
-const RLE = 3;
-const RLE_DICTIONARY = 8;
-const DATA_PAGE = 0;
-const DICTIONARY_PAGE = 2;
 
 /** Whether this module can write a column of this type with this codec. */
 export function canEncodeDictionary(type: A.DataType, compression: OutputCompression): boolean {
@@ -171,7 +163,6 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
   return a.length - b.length;
 }
-
 
 /**
  * Encode a dictionary-of-strings column as one Parquet column chunk.

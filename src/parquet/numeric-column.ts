@@ -18,21 +18,12 @@ import type { ColumnPart } from './dict-column.js';
 import { CODEC_IDS, compress } from './page-compression.js';
 import { encodeHybrid } from './rle-hybrid.js';
 import { binary, bool, list, PageIndexBuilder } from './page-index.js';
+import { DATA_PAGE, DELTA_BINARY_PACKED, DOUBLE, FLOAT, INT32, INT64, PLAIN, RLE } from './format.js';
 import { CT, encodeStruct, i32, i64, struct, type TField } from './thrift.js';
 import type { OutputCompression } from '../spec/job-spec.js';
 
 /** Rows per data page (at most 1 MB of 8-byte values). */
 const PAGE_ROWS = 131_072;
-
-// Parquet enums
-const INT32 = 1;
-const INT64 = 2;
-const FLOAT = 4;
-const DOUBLE = 5;
-const PLAIN = 0;
-const RLE = 3;
-const DELTA_BINARY_PACKED = 5;
-const DATA_PAGE = 0;
 
 type Kind = { physical: number; width: 4 | 8; float: boolean };
 
@@ -153,7 +144,6 @@ function valueBytes(x: number, kind: Kind): Uint8Array {
   else dv.setBigInt64(0, BigInt(x), true);
   return out;
 }
-
 
 /** Zigzag varint of a safe integer (int64 in JS numbers). */
 function zigzag(out: Bytes, n: number): void {

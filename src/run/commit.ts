@@ -12,6 +12,9 @@ import type { ObjectStore } from '../storage/object-store.js';
 import { joinKey } from '../storage/resolve.js';
 import { faultPoint } from './fault-point.js';
 
+/** Partitions published at once (finalizeRun, and runJob as their files finish): each commit is a chain of round trips. */
+export const PUBLISH_CONCURRENCY = 4;
+
 export interface CommitFile {
   /** Staging key written by the attempt. */
   staged: string;

@@ -6,13 +6,14 @@
  */
 import type { ObjectStore } from '../storage/object-store.js';
 import { joinKey, parseUri, resolveUri } from '../storage/resolve.js';
-import { commitPartition, deleteStaged, stagingPrefix, sweepFinishedStaging, type CommitFile } from './commit.js';
+import { commitPartition, deleteStaged, PUBLISH_CONCURRENCY, stagingPrefix, sweepFinishedStaging, type CommitFile } from './commit.js';
 import type { FileResult } from './file-task.js';
 import { manifestKey, runStatus, runTotals, type ErrorRecord, type FileRecord, type PartitionRecord, type RunManifest } from './manifest.js';
 import type { RunPlan } from './run-plan.js';
 import { runtimeInfo } from './runtime-info.js';
 import { emitRunFinish } from '../lineage/emit.js';
 import { faultPoint } from './fault-point.js';
+import { Semaphore } from './semaphore.js';
 import type { MonitorResult } from './monitor-run.js';
 import { alertPayload, postAlert } from './alert-webhook.js';
 
@@ -140,15 +141,11 @@ export async function publishPartition(plan: RunPlan, p: number, fileOutcomes: r
 export async function finalizeRun(plan: RunPlan, outcomes: readonly (readonly FileOutcome[])[], options: FinalizeOptions): Promise<{ manifest: RunManifest; manifestUri: string }> {
   const output = resolveUri(plan.spec.output.uri);
   const store = output.store;
-  const records: PartitionRecord[] = new Array(plan.partitions.length);
-  let next = 0;
   // Partitions are independent: publish a few at once (each commit is a chain of round trips).
-  const publishNext = async (): Promise<void> => {
-    for (let p = next++; p < plan.partitions.length; p = next++) {
-      records[p] = await (options.published?.get(p) ?? publishPartition(plan, p, outcomes[p] ?? [], options));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(4, plan.partitions.length) }, publishNext));
+  const publishing = new Semaphore(PUBLISH_CONCURRENCY);
+  const records = await Promise.all(
+    plan.partitions.map((_, p) => options.published?.get(p) ?? publishing.run(() => publishPartition(plan, p, outcomes[p] ?? [], options))),
+  );
   // Loaded only for runs that monitor: its profile, drift and report modules cost the main
   // thread of every other run ~20 ms of imports.
   const monitoring = plan.spec.monitoring ? await import('./monitor-run.js') : null;

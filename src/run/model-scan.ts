@@ -214,3 +214,14 @@ function sparseParts(bytes: Uint8Array, from: number, to: number): (readonly [nu
   for (let f = c.next(); f; f = c.next()) if ((f.field === 1 || f.field === 2) && f.wire === 2) out.push([f.from, f.to] as const);
   return out;
 }
+
+/**
+ * Whether a scanned model runs as it is: no ZipMap to strip, no external data, no local
+ * functions, no control flow (subgraphs, not scanned). Such a model needs neither onnx-proto
+ * nor a rewrite: scoring threads create their session straight from the bytes, and planning
+ * reads its signature from the scan.
+ */
+export function runsAsIs(scan: ModelScan | null): scan is ModelScan {
+  if (!scan || scan.externalData || scan.functions) return false;
+  return !scan.ops.some((op) => op === 'ai.onnx.ml/ZipMap' || op === '/If' || op === '/Loop' || op === '/Scan');
+}

@@ -10,6 +10,7 @@ import { discardPart } from './file-parts.js';
 import type { FileOutcome } from './finalize.js';
 import type { ErrorRecord, FileRecord, PartitionRecord, RunManifest } from './manifest.js';
 import { Semaphore } from './semaphore.js';
+import { PUBLISH_CONCURRENCY } from './commit.js';
 import { sweepThreadSpillFiles } from './spill-files.js';
 import type { PartitionSelection } from './plan.js';
 import { fileTask, planRun } from './run-plan.js';
@@ -92,7 +93,7 @@ export async function runJob(spec: JobSpec, options: RunJobOptions = {}): Promis
   // others (a few at a time, as finalizeRun does): the end of the run only has the last
   // partitions and the manifest left to write.
   const published = new Map<number, Promise<PartitionRecord>>();
-  const publishing = new Semaphore(4);
+  const publishing = new Semaphore(PUBLISH_CONCURRENCY);
   const publishOptions = { onPartition: options.onPartition };
   let outcomes: FileOutcome[][];
   // The tasks go to the threads first (in a fresh process they take ~100 ms to start); the

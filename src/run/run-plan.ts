@@ -9,7 +9,7 @@ import type { JobSpec } from '../spec/job-spec.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { joinKey, resolveUri } from '../storage/resolve.js';
 import { ModelError, messageOf } from '../model/errors.js';
-import { scanModel, type ScannedValue } from './model-scan.js';
+import { runsAsIs, scanModel, type ScannedValue } from './model-scan.js';
 import { bindFeatures, BindingError } from '../scoring/binding.js';
 import { stagingPrefix } from './commit.js';
 import type { FileTask } from './file-task.js';
@@ -35,21 +35,20 @@ interface PlanSignature {
 }
 
 /**
- * The signature from the light protobuf scan (model-scan.ts), for a model that needs no
- * rewriting and has only plain tensor inputs and outputs: the main thread then never loads
+ * The signature from the light protobuf scan (model-scan.ts), for a model that runs as it is
+ * (`runsAsIs`) and has only plain tensor inputs and outputs: the main thread then never loads
  * `onnx-proto` (38–55 ms of a cold run, before any scoring thread starts). Null otherwise:
  * the full reader decides, and gives its errors.
  */
-async function quickSignature(bytes: Uint8Array): Promise<PlanSignature | null> {
-  let scan;
+function quickSignature(bytes: Uint8Array): PlanSignature | null {
+  let scan = null;
   try {
     scan = scanModel(bytes);
   } catch {
     return null;
   }
   const plain = (v: ScannedValue) => v.tensor && v.name !== '' && v.elemType !== 'unknown';
-  if (scan.functions || scan.externalData || scan.ops.includes('ai.onnx.ml/ZipMap')) return null;
-  if (scan.inputs.length === 0 || scan.outputs.length === 0 || !scan.inputs.every(plain) || !scan.outputs.every(plain)) return null;
+  if (!runsAsIs(scan) || scan.inputs.length === 0 || scan.outputs.length === 0 || !scan.inputs.every(plain) || !scan.outputs.every(plain)) return null;
   const spec = (v: ScannedValue) => ({ name: v.name, elemType: v.elemType, shape: [...v.shape], kind: 'tensor' });
   return { inputs: scan.inputs.map(spec), outputs: scan.outputs.map(spec), zipMapRemoved: false };
 }
@@ -93,7 +92,7 @@ export async function resolveModel(spec: JobSpec, env: NodeJS.ProcessEnv = proce
   if (pin && pin !== sha256) {
     throw new ModelError('sha256-mismatch', `model: sha256 mismatch for ${modelUri}: expected ${pin}, got ${sha256}`);
   }
-  const signature = (await quickSignature(bytes)) ?? (await fullSignature(bytes, modelUri));
+  const signature = quickSignature(bytes) ?? (await fullSignature(bytes, modelUri));
   try {
     bindFeatures(signature.inputs, spec.features);
   } catch (err) {

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { InferenceSession } from 'onnxruntime-node';
 import type { InputSignature } from '../scoring/binding.js';
 import { modelKindOf, type ModelKind } from './model-kind.js';
-import { scanModel, type ModelScan } from './model-scan.js';
+import { runsAsIs, scanModel, type ModelScan } from './model-scan.js';
 
 export interface ThreadModel {
   session: InferenceSession;
@@ -24,11 +24,6 @@ export interface ThreadModel {
 /** Session options: the same as `loadModel`'s. */
 function sessionOptions(intraOpNumThreads: number): InferenceSession.SessionOptions {
   return { executionMode: 'sequential', graphOptimizationLevel: 'all', intraOpNumThreads, interOpNumThreads: 1 };
-}
-
-function quickPathAllowed(scan: ModelScan | null): scan is ModelScan {
-  if (!scan || scan.externalData || scan.functions) return false;
-  return !scan.ops.some((op) => op === 'ai.onnx.ml/ZipMap' || op === '/If' || op === '/Loop' || op === '/Scan');
 }
 
 /** A dimension as the signature reader reports it: a size, a symbolic name, or null. */
@@ -53,7 +48,7 @@ export async function loadThreadModel(bytes: Uint8Array, options: { expectedSha2
   const kind: ModelKind = scan ? modelKindOf(scan) : 'other';
   const sha = createHash('sha256').update(bytes).digest('hex');
   const pin = options.expectedSha256.trim().toLowerCase().replace(/^sha256:/, '');
-  if (sha === pin && quickPathAllowed(scan)) {
+  if (sha === pin && runsAsIs(scan)) {
     let session: InferenceSession | undefined;
     try {
       session = await InferenceSession.create(bytes, sessionOptions(intra));
