@@ -4,8 +4,24 @@
  */
 /** A growable byte buffer with the little-endian and varint writes Parquet's encodings use. */
 export class Bytes {
-  buf = new Uint8Array(4096);
+  buf: Uint8Array;
   len = 0;
+
+  /** @param capacity initial size: the exact size when known, to grow (and copy) never */
+  constructor(capacity = 4096) {
+    this.buf = new Uint8Array(capacity);
+  }
+
+  /** Empty it, keeping the memory (for a scratch buffer reused page after page). */
+  reset(): this {
+    this.len = 0;
+    return this;
+  }
+
+  /** The bytes written, without a copy: valid until the next write or `reset`. */
+  view(): Uint8Array {
+    return this.buf.subarray(0, this.len);
+  }
 
   room(n: number): void {
     if (this.len + n <= this.buf.length) return;
@@ -43,7 +59,8 @@ export class Bytes {
     this.len += b.length;
   }
 
+  /** The bytes written: the buffer itself when it is exactly full, else a copy. */
   result(): Uint8Array {
-    return this.buf.slice(0, this.len);
+    return this.len === this.buf.length ? this.buf : this.buf.slice(0, this.len);
   }
 }

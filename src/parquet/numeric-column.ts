@@ -45,16 +45,32 @@ export function canEncodeNumeric(type: A.DataType, compression: OutputCompressio
   return kindOf(type) !== null && CODEC_IDS[compression] !== undefined;
 }
 
-/** One column's values as bytes (contiguous, LE) and its validity, whatever its chunks. */
+let gatherScratch = new Uint8Array(0);
+
+/**
+ * One column's values as bytes (contiguous, LE) and its validity, whatever its chunks. The
+ * bytes are the column's own or scratch memory: read them before the next call, keep nothing.
+ */
 function gather(vector: A.Vector, width: number): { bytes: Uint8Array; valid: Uint8Array | null; nulls: number } {
   const rows = vector.length;
-  const bytes = new Uint8Array(rows * width);
+  const only = vector.data.length === 1 ? vector.data[0]! : null;
+  // One chunk (a score column, a passthrough column of one row group): its values as they are.
+  const v0 = only?.values as ArrayBufferView | undefined;
+  let bytes: Uint8Array;
+  if (only && v0 && v0.byteLength >= rows * width && v0.byteOffset % width === 0) {
+    bytes = new Uint8Array(v0.buffer, v0.byteOffset, rows * width);
+  } else {
+    // Several chunks: gathered into scratch memory that only this encoding call reads.
+    if (gatherScratch.length < rows * width) gatherScratch = new Uint8Array(rows * width);
+    bytes = gatherScratch.subarray(0, rows * width);
+  }
+  const copy = bytes.buffer !== v0?.buffer;
   let valid: Uint8Array | null = null;
   let row = 0;
   for (const d of vector.data) {
     // Arrow JS data: values start at the first row; the validity bitmap keeps `offset`.
     const v = d.values as ArrayBufferView;
-    bytes.set(new Uint8Array(v.buffer, v.byteOffset, d.length * width), row * width);
+    if (copy) bytes.set(new Uint8Array(v.buffer, v.byteOffset, d.length * width), row * width);
     if (d.nullCount > 0 && d.nullBitmap) {
       valid ??= new Uint8Array(rows).fill(1);
       for (let i = 0; i < d.length; i++) {
@@ -258,6 +274,10 @@ function encodeDelta(out: Bytes, v: Numbers, kind: Kind, from: number, to: numbe
   }
 }
 
+// Scratch for one page and its levels, reused page after page (encoding is synchronous).
+const pageScratch = new Bytes(PAGE_ROWS * 8 + 64);
+const levelScratch = new Bytes();
+
 /**
  * Encode a numeric column as one Parquet column chunk.
  * @param optional whether the Parquet field is OPTIONAL (definition levels are written)
@@ -274,17 +294,19 @@ export function encodeNumericColumn(vector: A.Vector, name: string, compression:
   const nums = numbers(values, kind);
   const encoding = delta ? DELTA_BINARY_PACKED : PLAIN;
 
-  const out = new Bytes();
+  // PLAIN pages are about the values' size (snappy adds a few bytes per 64 KiB): one
+  // allocation for the chunk instead of a doubling series.
+  const out = new Bytes(delta ? 4096 : rows * kind.width + Math.ceil(rows / PAGE_ROWS) * 256 + (rows * kind.width) / 8192);
   const index = new PageIndexBuilder();
   const pageBounds: ([number, number] | null)[] = [];
   let uncompressedTotal = 0;
   const levels = optional ? new Int32Array(Math.min(PAGE_ROWS, rows)) : null;
   for (let first = 0; first < rows; first += PAGE_ROWS) {
     const n = Math.min(PAGE_ROWS, rows - first);
-    const page = new Bytes();
+    const page = pageScratch.reset();
     let present = n;
     if (levels) {
-      const lv = new Bytes();
+      const lv = levelScratch.reset();
       if (valid) {
         present = 0;
         for (let i = 0; i < n; i++) present += levels[i] = valid[first + i]!;
@@ -312,7 +334,8 @@ export function encodeNumericColumn(vector: A.Vector, name: string, compression:
         page.len += kind.width;
       }
     }
-    const raw = page.result();
+    // A view of the scratch page: `out.bytes(body)` below copies it before the next page.
+    const raw = page.view();
     const body = compress(raw, compression);
     const header = encodeStruct([
       { id: 1, value: i32(DATA_PAGE) },
@@ -326,7 +349,8 @@ export function encodeNumericColumn(vector: A.Vector, name: string, compression:
     out.bytes(body);
     uncompressedTotal += header.length + raw.length;
   }
-  const bytes = out.result();
+  // A view, not a copy: the chunk's buffer is the output's until the file is written.
+  const bytes = out.view();
   const pages = index.pages;
 
   // Metadata, as arrow-rs writes it for such a column.

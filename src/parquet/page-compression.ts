@@ -13,7 +13,7 @@ export const CODEC_IDS: Partial<Record<OutputCompression, number>> = { none: 0, 
 
 /** Raw snappy framing of `data` as literals only (valid snappy; the codes are already packed). */
 function snappyLiterals(data: Uint8Array): Uint8Array {
-  const out = new Bytes();
+  const out = new Bytes(snappyLiteralsSize(data.length));
   out.varint(data.length);
   for (let at = 0; at < data.length; at += 65536) {
     const len = Math.min(65536, data.length - at);
@@ -30,6 +30,17 @@ function snappyLiterals(data: Uint8Array): Uint8Array {
     out.bytes(data.subarray(at, at + len));
   }
   return out.result();
+}
+
+/** The exact size of `snappyLiterals` output for `n` bytes: varint length, then a tag per 64 KiB. */
+function snappyLiteralsSize(n: number): number {
+  let size = n + 1;
+  for (let v = n; v >= 0x80; v >>>= 7) size++;
+  for (let at = 0; at < n; at += 65536) {
+    const l = Math.min(65536, n - at) - 1;
+    size += l < 60 ? 1 : l < 256 ? 2 : 3;
+  }
+  return size;
 }
 
 /** A page body compressed with `codec` (one of CODEC_IDS). */

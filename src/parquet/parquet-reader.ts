@@ -13,6 +13,11 @@ import { arrowData, checkSupported, FFIUnsupportedError, numericChunk, readNode,
 export interface BlobLike {
   readonly size: number;
   slice(start?: number, end?: number): { arrayBuffer(): Promise<ArrayBuffer> };
+  /**
+   * Optional: called around each decode call, which ends the returned lease once it has
+   * settled (parquet-wasm has copied what it read by then): see `ReadBuffers`.
+   */
+  lease?(): () => void;
 }
 
 /** A Parquet file that cannot be read: corrupt, truncated or of an unsupported layout. */
@@ -236,11 +241,14 @@ export async function openParquet(blob: BlobLike, uri: string): Promise<ParquetR
       if (rows === undefined) throw new ParquetError(uri, `no row group ${index} (file has ${rowGroupRows.length})`);
       const missing = columns.filter((c) => !fileColumns.has(c));
       if (missing.length) throw new ParquetError(uri, `row group ${index}: no column ${missing.map((c) => `"${c}"`).join(', ')} in the file`);
+      const endLease = blob.lease?.();
       try {
         // One batch per row group: parquet-wasm decodes whole row groups anyway.
         return await file.read({ rowGroups: [index], columns: [...columns], batchSize: Math.max(rows, 1) });
       } catch (err) {
         throw new ParquetError(uri, `row group ${index}: ${messageOf(err)}`);
+      } finally {
+        endLease?.();
       }
     };
 

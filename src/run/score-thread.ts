@@ -23,6 +23,7 @@ import { bindFeatures, type FeatureBinding, type InputSignature } from '../scori
 import { fillPolicy } from '../scoring/feature-matrix.js';
 import { compileParquetWasm, initParquetWasm, parquetWasmReady } from '../parquet/wasm.js';
 import { openRangeBlob } from '../storage/range-blob.js';
+import { ReadBuffers } from '../storage/read-buffers.js';
 import { resolveUri } from '../storage/resolve.js';
 import { PERMANENT_ERRORS, type FileResult, type FileTask } from './file-task.js';
 import { fileSource, isPartTask, removePart, UnitCounter, type PartResult, type PartTask } from './file-parts.js';
@@ -46,6 +47,7 @@ interface LoadedModel {
 const models = new Map<string, LoadedModel>();
 // Buffers reused by every file this thread scores.
 const buffers = new ScoreBuffers();
+const readBuffers = new ReadBuffers();
 
 async function model(task: FileTask): Promise<LoadedModel> {
   const cached = models.get(task.model.sha256);
@@ -173,7 +175,7 @@ function emptyScore(): ScoreFileResult {
  */
 async function openInput(task: FileTask, context: ThreadContext): Promise<{ reader: ParquetReader; close: () => Promise<void> }> {
   const { store, key } = resolveUri(task.input.uri);
-  const blob = await openRangeBlob(store, key, { size: task.input.size, onError: (err) => context.readFailed(err) });
+  const blob = await openRangeBlob(store, key, { size: task.input.size, buffers: readBuffers, onError: (err) => context.readFailed(err) });
   try {
     const reader = await openParquet(blob, task.input.uri);
     return {

@@ -22,6 +22,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { FileStore } from './file-store.js';
 import { NotFoundError, type ObjectStore } from './object-store.js';
+import type { ReadBuffers } from './read-buffers.js';
 
 /**
  * Fewer bytes than asked for: the object is shorter than the size it was planned with
@@ -47,6 +48,11 @@ export interface RangeBlob {
   arrayBuffer(): Promise<ArrayBuffer>;
   /** The first read error of this blob or any of its slices, if one happened. */
   readonly failure: Error | undefined;
+  /**
+   * Open a lease on the buffers `arrayBuffer()` returns (see `ReadBuffers`): call the result
+   * when the bytes read since are no longer referenced, e.g. once a decode call settled.
+   */
+  lease(): () => void;
 }
 
 /** A `RangeBlob` holding a resource (an open file) until closed. */
@@ -67,6 +73,11 @@ export interface RangeBlobOptions {
    * rejection of `fromFile` instead of a trap.
    */
   onReadError?: 'reject' | 'empty';
+  /**
+   * Buffers to read into, reused between leases (`openRangeBlob` on a local file only).
+   * Default: a new buffer for every read.
+   */
+  buffers?: ReadBuffers;
 }
 
 type ReadRange = (start: number, end: number) => Promise<ArrayBuffer>;
@@ -126,7 +137,7 @@ export async function openRangeBlob(
   const read: ReadRange = async (start, end) => {
     if (fd === undefined) throw new Error(`storage: read from ${uri} after close`);
     options.onRead?.(start, end);
-    const buffer = new ArrayBuffer(end - start);
+    const buffer = options.buffers ? options.buffers.take(end - start) : new ArrayBuffer(end - start);
     const target = new Uint8Array(buffer);
     let filled = 0;
     while (filled < target.length) {
@@ -156,6 +167,9 @@ function view(source: Source, offset: number, size: number): RangeBlob {
       const from = clamp(start, size);
       const to = Math.max(clamp(end, size), from);
       return view(source, offset + from, to - from);
+    },
+    lease() {
+      return source.options.buffers?.lease() ?? (() => {});
     },
     async arrayBuffer() {
       if (size === 0) return new ArrayBuffer(0);

@@ -1,0 +1,138 @@
+/**
+ * ReadBuffers: buffers are lent only inside leases, never to two reads at once, and return
+ * to the pool when the last lease ends; parquet-wasm decoding through a pooled RangeBlob
+ * gives the same values as without a pool, row group after row group and file after file.
+ */
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { tableFromArrays, tableToIPC } from 'apache-arrow';
+import { openParquet, type RowGroupView } from '../../src/parquet/parquet-reader.js';
+import { FileStore } from '../../src/storage/file-store.js';
+import { openRangeBlob } from '../../src/storage/range-blob.js';
+import { ReadBuffers } from '../../src/storage/read-buffers.js';
+import { tmpDir, type TmpDir } from '../support/tmp.js';
+
+const parquet = await import('parquet-wasm');
+
+describe('ReadBuffers', () => {
+  it('lends nothing outside a lease: every read gets its own buffer', () => {
+    const pool = new ReadBuffers();
+    const a = pool.take(1000);
+    const b = pool.take(1000);
+    assert.notEqual(a, b);
+    assert.equal(a.byteLength, 1000);
+    assert.equal(pool.pooled, 0);
+  });
+
+  it('lends distinct buffers of the exact size within a lease and reuses them after it', () => {
+    const pool = new ReadBuffers();
+    const end = pool.lease();
+    const a = pool.take(5000);
+    const b = pool.take(300);
+    assert.notEqual(a, b);
+    assert.deepEqual([a.byteLength, b.byteLength, new Uint8Array(a).length], [5000, 300, 5000]);
+    end();
+    assert.equal(pool.pooled, 2);
+    const end2 = pool.lease();
+    const c = pool.take(4000);
+    const d = pool.take(7000);
+    // Closest size first: the 5000-byte buffer serves 4000, the other one grows to 7000.
+    assert.equal(c, a);
+    assert.equal(d, b);
+    assert.deepEqual([c.byteLength, d.byteLength, new Uint8Array(d).length], [4000, 7000, 7000]);
+    end2();
+  });
+
+  it('takes buffers back only when the last of overlapping leases ends', () => {
+    const pool = new ReadBuffers();
+    const endA = pool.lease();
+    const a = pool.take(100);
+    const endB = pool.lease();
+    const b = pool.take(100);
+    endA();
+    endA(); // a second call is harmless: it does not end B's lease
+    assert.equal(pool.pooled, 0);
+    const endC = pool.lease();
+    assert.notEqual(pool.take(100), a, 'a buffer of an ended lease was lent while another lease was open');
+    endB();
+    assert.equal(pool.pooled, 0);
+    endC();
+    assert.equal(pool.pooled, 3);
+    assert.notEqual(a, b);
+  });
+
+  it('gives plain buffers past maxBuffers or maxReadBytes', () => {
+    const pool = new ReadBuffers({ maxBuffers: 1, maxReadBytes: 1024 });
+    const end = pool.lease();
+    pool.take(10);
+    pool.take(10);
+    pool.take(2048);
+    end();
+    assert.equal(pool.pooled, 1);
+  });
+
+  it('names a bad option and its value', () => {
+    assert.throws(() => new ReadBuffers({ maxBuffers: -1 }), /read-buffers: maxBuffers must be a non-negative integer, got -1/);
+    assert.throws(() => new ReadBuffers({ maxReadBytes: 1.5 }), /read-buffers: maxReadBytes must be a non-negative integer, got 1.5/);
+  });
+});
+
+describe('ReadBuffers under parquet-wasm', () => {
+  let dir: TmpDir;
+  const files: { path: string; x: Float64Array; y: Float32Array }[] = [];
+
+  before(async () => {
+    dir = await tmpDir();
+    // Files of different sizes and row groups: the pool resizes its buffers both ways.
+    for (const [i, rows] of [70_000, 200_000, 30_000].entries()) {
+      const x = Float64Array.from({ length: rows }, () => Math.random());
+      const y = Float32Array.from({ length: rows }, (_, r) => r * 0.5 - i);
+      const table = parquet.Table.fromIPCStream(tableToIPC(tableFromArrays({ x, y }), 'stream'));
+      const props = new parquet.WriterPropertiesBuilder().setDictionaryEnabled(false).setCompression(parquet.Compression.SNAPPY).setMaxRowGroupSize(40_000 + i * 10_000).build();
+      const path = join(dir.path, `f${i}.parquet`);
+      await writeFile(path, parquet.writeParquet(table, props));
+      files.push({ path, x, y });
+    }
+  });
+  after(() => dir.cleanup());
+
+  it('decodes every row group of every file to the values written, through one pool', async () => {
+    const store = new FileStore();
+    const pool = new ReadBuffers();
+    for (const f of files) {
+      const blob = await openRangeBlob(store, f.path, { buffers: pool });
+      const reader = await openParquet(blob, f.path);
+      try {
+        assert.ok(reader.readRowGroupView, 'the reader reads row groups as views');
+        let row = 0;
+        let previous: { view: RowGroupView; row: number } | null = null;
+        for (let g = 0; g < reader.rowGroupRows.length; g++) {
+          const view = await reader.readRowGroupView(g, ['x', 'y']);
+          // The previous row group, decoded from buffers this read has just reused, still holds.
+          if (previous) checkRows(previous.view, f, previous.row);
+          checkRows(view, f, row);
+          previous?.view.release();
+          previous = { view, row };
+          row += view.numRows;
+        }
+        previous?.view.release();
+        assert.equal(row, f.x.length);
+      } finally {
+        reader.close();
+        await blob.close();
+      }
+    }
+    assert.ok(pool.pooled > 0, 'the pool was used');
+  });
+});
+
+function checkRows(view: RowGroupView, f: { path: string; x: Float64Array; y: Float32Array }, row: number): void {
+  const x = view.featureColumn('x').chunks[0]!.values as Float64Array;
+  const y = view.featureColumn('y').chunks[0]!.values as Float32Array;
+  assert.equal(x.length, view.numRows);
+  for (let i = 0; i < view.numRows; i++) {
+    if (x[i] !== f.x[row + i] || y[i] !== f.y[row + i]) assert.fail(`${f.path}: row ${row + i} decoded as (${x[i]}, ${y[i]}), written as (${f.x[row + i]}, ${f.y[row + i]})`);
+  }
+}
