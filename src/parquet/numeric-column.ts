@@ -104,45 +104,77 @@ function int64At(words: Int32Array, i: number): number {
 
 // Min/max loops, one per layout (each stays monomorphic): [min, max] of the present values
 // of rows [from, to), NaN left out; null when none counts.
+// Bounds are found in stretches of BOUNDS_STRETCH values by leaf functions called many
+// times, not by one long loop per page: see rle-hybrid.ts on V8's on-stack optimization.
+const BOUNDS_STRETCH = 1024;
+/** [min, max] so far, shared by the stretch functions below. */
+const range = new Float64Array(2);
+
 function floatBounds(v: Float32Array | Float64Array, valid: Uint8Array | null, from: number, to: number): [number, number] | null {
-  let min = Number.POSITIVE_INFINITY;
-  let max = Number.NEGATIVE_INFINITY;
-  let any = false;
-  for (let i = from; i < to; i++) {
-    const x = v[i]!;
-    if (x !== x || (valid !== null && valid[i] === 0)) continue;
-    any = true;
-    if (x < min) min = x;
-    if (x > max) max = x;
-  }
+  range[0] = Number.POSITIVE_INFINITY;
+  range[1] = Number.NEGATIVE_INFINITY;
+  for (let at = from; at < to; at += BOUNDS_STRETCH) floatRange(v, valid, at, Math.min(at + BOUNDS_STRETCH, to));
+  let min = range[0];
+  let max = range[1];
+  // No value but NaN (or nulls): min stays +Infinity and max -Infinity.
+  if (!(min <= max)) return null;
   // A zero bound is written as -0 (min) and +0 (max): either zero may be in the data.
   if (min === 0) min = -0;
   if (max === 0) max = 0;
-  return any ? [min, max] : null;
+  return [min, max];
+}
+
+function floatRange(v: Float32Array | Float64Array, valid: Uint8Array | null, from: number, to: number): void {
+  let min = range[0]!;
+  let max = range[1]!;
+  for (let i = from; i < to; i++) {
+    const x = v[i]!;
+    if (x !== x || (valid !== null && valid[i] === 0)) continue;
+    if (x < min) min = x;
+    if (x > max) max = x;
+  }
+  range[0] = min;
+  range[1] = max;
 }
 
 function int32Bounds(v: Int32Array, valid: Uint8Array | null, from: number, to: number): [number, number] | null {
-  let min = Number.POSITIVE_INFINITY;
-  let max = Number.NEGATIVE_INFINITY;
+  range[0] = Number.POSITIVE_INFINITY;
+  range[1] = Number.NEGATIVE_INFINITY;
+  for (let at = from; at < to; at += BOUNDS_STRETCH) int32Range(v, valid, at, Math.min(at + BOUNDS_STRETCH, to));
+  return range[0]! <= range[1]! ? [range[0]!, range[1]!] : null;
+}
+
+function int32Range(v: Int32Array, valid: Uint8Array | null, from: number, to: number): void {
+  let min = range[0]!;
+  let max = range[1]!;
   for (let i = from; i < to; i++) {
     if (valid !== null && valid[i] === 0) continue;
     const x = v[i]!;
     if (x < min) min = x;
     if (x > max) max = x;
   }
-  return min <= max ? [min, max] : null;
+  range[0] = min;
+  range[1] = max;
 }
 
 function int64Bounds(words: Int32Array, valid: Uint8Array | null, from: number, to: number): [number, number] | null {
-  let min = Number.POSITIVE_INFINITY;
-  let max = Number.NEGATIVE_INFINITY;
+  range[0] = Number.POSITIVE_INFINITY;
+  range[1] = Number.NEGATIVE_INFINITY;
+  for (let at = from; at < to; at += BOUNDS_STRETCH) int64Range(words, valid, at, Math.min(at + BOUNDS_STRETCH, to));
+  return range[0]! <= range[1]! ? [range[0]!, range[1]!] : null;
+}
+
+function int64Range(words: Int32Array, valid: Uint8Array | null, from: number, to: number): void {
+  let min = range[0]!;
+  let max = range[1]!;
   for (let i = from; i < to; i++) {
     if (valid !== null && valid[i] === 0) continue;
     const x = int64At(words, i);
     if (x < min) min = x;
     if (x > max) max = x;
   }
-  return min <= max ? [min, max] : null;
+  range[0] = min;
+  range[1] = max;
 }
 
 function bounds(v: Numbers, kind: Kind, valid: Uint8Array | null, from: number, to: number): [number, number] | null {

@@ -11,8 +11,7 @@ export function encodeHybrid(values: Int32Array, n: number, width: number, out: 
   let i = 0;
   while (i < n) {
     const v = values[i]!;
-    let run = 1;
-    while (i + run < n && values[i + run] === v) run++;
+    const run = runLength(values, i, n);
     if (run >= 8) {
       out.varint(run * 2);
       out.room(valueBytes);
@@ -45,20 +44,9 @@ function bitPack(values: Int32Array, from: number, to: number, end: number, widt
   if (width <= 4) {
     // Dictionary codes are usually this narrow: 8 values make one 32-bit word, written as
     // `width` bytes, instead of a shift and a test per value (same bytes, LSB first).
-    let k = from;
-    for (; k + 8 <= to; k += 8) {
-      const word =
-        (values[k]! |
-          (values[k + 1]! << width) |
-          (values[k + 2]! << (2 * width)) |
-          (values[k + 3]! << (3 * width)) |
-          (values[k + 4]! << (4 * width)) |
-          (values[k + 5]! << (5 * width)) |
-          (values[k + 6]! << (6 * width)) |
-          (values[k + 7]! << (7 * width))) >>>
-        0;
-      for (let b = 0; b < width; b++) buf[len++] = (word >>> (8 * b)) & 0xff;
-    }
+    const words = (to - from) >> 3;
+    for (let w = 0; w < words; w += WORDS_PER_CALL) len = packWords(values, from + w * 8, Math.min(WORDS_PER_CALL, words - w), width, buf, len);
+    const k = from + words * 8;
     if (k === end) return len;
     from = k;
   }
@@ -74,5 +62,41 @@ function bitPack(values: Int32Array, from: number, to: number, end: number, widt
     }
   }
   if (bits > 0) buf[len++] = acc & 0xff;
+  return len;
+}
+
+/*
+ * The loops below are leaf functions called once per run or per bounded stretch, not loops
+ * inside the encoders: V8 optimizes a long-running loop on the stack (OSR) before the code
+ * after it has run once, and that code then deoptimizes for want of type feedback, page
+ * after page. A leaf called many times is optimized whole, with its feedback complete.
+ */
+
+/** Words packed per `packWords` call (see above). */
+const WORDS_PER_CALL = 512;
+
+/** Length of the run of equal values starting at `i` (at least 1). */
+function runLength(values: Int32Array, i: number, n: number): number {
+  const v = values[i]!;
+  let run = 1;
+  while (i + run < n && values[i + run] === v) run++;
+  return run;
+}
+
+/** Pack `words` groups of 8 values from `k` at `width` ≤ 4 bits; returns the new length of `buf`. */
+function packWords(values: Int32Array, k: number, words: number, width: number, buf: Uint8Array, len: number): number {
+  for (let w = 0; w < words; w++, k += 8) {
+    const word =
+      (values[k]! |
+        (values[k + 1]! << width) |
+        (values[k + 2]! << (2 * width)) |
+        (values[k + 3]! << (3 * width)) |
+        (values[k + 4]! << (4 * width)) |
+        (values[k + 5]! << (5 * width)) |
+        (values[k + 6]! << (6 * width)) |
+        (values[k + 7]! << (7 * width))) >>>
+      0;
+    for (let b = 0; b < width; b++) buf[len++] = (word >>> (8 * b)) & 0xff;
+  }
   return len;
 }
