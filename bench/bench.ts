@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { allWorkloads, closeWorkloads, selectWorkloads, type Sample, type Workload } from './catalog.js';
+import { allWorkloads, closeWorkloads, measurementSteps, selectWorkloads, type Sample, type Workload } from './catalog.js';
 import { prepareData, type BenchData } from './data.js';
 import { NOISY_CORES, waitQuiet } from './cpu-load.js';
 import { compareScores, type ScoreCheck } from './duckdb-peer.js';
@@ -27,29 +27,38 @@ function write(path: string, text: string): void {
   log(`wrote ${full}`);
 }
 
-/** Run every workload `repeat` times, appending one summarized result per workload. */
+/**
+ * Run every workload `repeat` times, appending one summarized result per workload.
+ * Interleaved workloads (see `measurementSteps`) take turns, one sample each per round.
+ */
 async function measure(workloads: readonly Workload[], data: BenchData, options: BenchOptions, results: WorkloadResult[]): Promise<void> {
-  for (const w of workloads) {
-    const samples: Sample[] = [];
-    let error: string | null = null;
-    for (let k = 0; k < options.repeat && !error; k++) {
-      if (options.settle > 0) {
-        const busy = await waitQuiet(options.settle);
-        if (busy !== null && busy > NOISY_CORES) log(`bench: machine still busy (${busy.toFixed(2)} cores) after waiting ${options.settle} s; measuring anyway`);
-      }
-      try {
-        const s = await w.run(data);
-        samples.push(s);
-        const basisMs = w.basis === 'process' ? s.wallMs : s.workMs;
-        const figure = s.latency ? `enqueue → start p50 ${s.latency.medianMs} ms, p95 ${s.latency.p95Ms} ms (${s.latency.n} jobs)` : `${rate(s.rows / (basisMs / 1000))} rows/s`;
-        log(`bench: ${w.name}${options.repeat > 1 ? ` #${k + 1}` : ''}: ${figure}, wall ${(s.wallMs / 1000).toFixed(2)} s, peak RSS ${(s.maxRssKB / 1024).toFixed(0)} MB` +
-            (s.backgroundCores !== null && s.backgroundCores > NOISY_CORES ? `, NOISY: other processes used ${s.backgroundCores.toFixed(2)} cores` : ''));
-      } catch (err) {
-        error = (err as Error).message;
-        log(`bench: ${w.name}: ERROR ${error}`);
+  for (const step of measurementSteps(workloads)) {
+    const samples = new Map<Workload, Sample[]>(step.map((w) => [w, []]));
+    const errors = new Map<Workload, string>();
+    for (let k = 0; k < options.repeat; k++) {
+      for (const w of step) {
+        if (errors.has(w)) continue;
+        if (options.settle > 0) {
+          const busy = await waitQuiet(options.settle);
+          if (busy !== null && busy > NOISY_CORES) log(`bench: machine still busy (${busy.toFixed(2)} cores) after waiting ${options.settle} s; measuring anyway`);
+        }
+        try {
+          const s = await w.run(data);
+          samples.get(w)!.push(s);
+          const basisMs = w.basis === 'process' ? s.wallMs : s.workMs;
+          const figure = s.latency ? `enqueue → start p50 ${s.latency.medianMs} ms, p95 ${s.latency.p95Ms} ms (${s.latency.n} jobs)` : `${rate(s.rows / (basisMs / 1000))} rows/s`;
+          log(`bench: ${w.name}${options.repeat > 1 ? ` #${k + 1}` : ''}: ${figure}, wall ${(s.wallMs / 1000).toFixed(2)} s, peak RSS ${(s.maxRssKB / 1024).toFixed(0)} MB` +
+              (s.backgroundCores !== null && s.backgroundCores > NOISY_CORES ? `, NOISY: other processes used ${s.backgroundCores.toFixed(2)} cores` : ''));
+        } catch (err) {
+          errors.set(w, (err as Error).message);
+          log(`bench: ${w.name}: ERROR ${(err as Error).message}`);
+        }
       }
     }
-    results.push(summarize(w, error ? [] : samples, error));
+    for (const w of step) {
+      const error = errors.get(w) ?? null;
+      results.push(summarize(w, error ? [] : samples.get(w)!, error));
+    }
   }
 }
 

@@ -300,6 +300,34 @@ export function allWorkloads(workers = 2): Workload[] {
 }
 
 /**
+ * Workloads whose ratio is a target, measured in turns (pipeline, peer, pipeline, peer …)
+ * rather than one after the other: this shared VM's speed drifts by up to 30% within
+ * minutes, and a ratio of figures taken minutes apart measured the drift as much as the
+ * pipeline (cold logistic vs DuckDB swung 0.71–0.93× across runs of the same code).
+ */
+export const INTERLEAVED: readonly (readonly string[])[] = [
+  ['e2e-logistic', 'duckdb-sql'],
+  ['e2e-logistic-warm', 'duckdb-sql-warm'],
+];
+
+/**
+ * The order of measurement: each step is one workload, or interleaved ones (INTERLEAVED, when
+ * all of a group are selected) measured in turns. A group runs where its first member is.
+ */
+export function measurementSteps(workloads: readonly Workload[]): Workload[][] {
+  const steps: Workload[][] = [];
+  const placed = new Set<string>();
+  for (const w of workloads) {
+    if (placed.has(w.name)) continue;
+    const group = INTERLEAVED.find((g) => g.includes(w.name) && g.every((n) => workloads.some((x) => x.name === n)));
+    const step = group ? group.map((n) => workloads.find((x) => x.name === n)!) : [w];
+    for (const x of step) placed.add(x.name);
+    steps.push(step);
+  }
+  return steps;
+}
+
+/**
  * The workloads `--only` selects: each token is a workload name or a prefix ending at a
  * dash boundary (`e2e` → all e2e-*, `infer-mlp` → infer-mlp-1t and -2t).
  */

@@ -1,0 +1,34 @@
+/**
+ * The bench's order of measurement: a pipeline workload and its peer take turns when both
+ * are selected, every other workload runs alone, in catalog order.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { allWorkloads, INTERLEAVED, measurementSteps, selectWorkloads } from '../../bench/catalog.js';
+
+const names = (steps: { name: string }[][]) => steps.map((s) => s.map((w) => w.name).join('+'));
+
+test('measurementSteps: interleaved pairs run as one step where the first of them is; each workload exactly once', () => {
+  const all = allWorkloads(2);
+  const steps = measurementSteps(all);
+  const flat = steps.flat().map((w) => w.name);
+  assert.deepEqual([...flat].sort(), all.map((w) => w.name).sort(), 'every workload once');
+  const got = names(steps);
+  for (const group of INTERLEAVED) {
+    assert.ok(got.includes(group.join('+')), `${group.join(', ')} measured in turns`);
+    const first = Math.min(...group.map((n) => all.findIndex((w) => w.name === n)));
+    const before = all.slice(0, first).map((w) => w.name);
+    const stepIndex = got.indexOf(group.join('+'));
+    assert.deepEqual(steps.slice(0, stepIndex).flat().map((w) => w.name).filter((n) => !before.includes(n)), [], `${group[0]} runs where the first of its group is`);
+  }
+});
+
+test('measurementSteps: a pipeline workload selected without its peer runs alone', () => {
+  const steps = measurementSteps(selectWorkloads(allWorkloads(2), ['e2e-logistic-big-file', 'e2e-logistic-warm']));
+  assert.deepEqual(names(steps), ['e2e-logistic-warm', 'e2e-logistic-big-file']);
+  assert.deepEqual(names(measurementSteps(selectWorkloads(allWorkloads(2), ['e2e-logistic', 'duckdb-sql']))), [
+    'e2e-logistic+duckdb-sql',
+    'e2e-logistic-warm+duckdb-sql-warm',
+    'e2e-logistic-big-file',
+  ]);
+});
