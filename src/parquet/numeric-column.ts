@@ -46,6 +46,8 @@ export function canEncodeNumeric(type: A.DataType, compression: OutputCompressio
 }
 
 let gatherScratch = new Uint8Array(0);
+/** Columns bigger than this are gathered into memory of their own, not kept as scratch. */
+const MAX_GATHER_SCRATCH = 8 << 20;
 
 /**
  * One column's values as bytes (contiguous, LE) and its validity, whatever its chunks. The
@@ -61,8 +63,11 @@ function gather(vector: A.Vector, width: number): { bytes: Uint8Array; valid: Ui
     bytes = new Uint8Array(v0.buffer, v0.byteOffset, rows * width);
   } else {
     // Several chunks: gathered into scratch memory that only this encoding call reads.
-    if (gatherScratch.length < rows * width) gatherScratch = new Uint8Array(rows * width);
-    bytes = gatherScratch.subarray(0, rows * width);
+    if (rows * width > MAX_GATHER_SCRATCH) bytes = new Uint8Array(rows * width);
+    else {
+      if (gatherScratch.length < rows * width) gatherScratch = new Uint8Array(rows * width);
+      bytes = gatherScratch.subarray(0, rows * width);
+    }
   }
   const copy = bytes.buffer !== v0?.buffer;
   let valid: Uint8Array | null = null;
@@ -381,8 +386,10 @@ export function encodeNumericColumn(vector: A.Vector, name: string, compression:
     out.bytes(body);
     uncompressedTotal += header.length + raw.length;
   }
-  // A view, not a copy: the chunk's buffer is the output's until the file is written.
-  const bytes = out.view();
+  // The chunk's buffer stays with the output until the file is written: a view when the
+  // bytes fill most of it (plain pages), a copy when they are much smaller (gzip, delta),
+  // so a chunk never keeps alive more than twice its size.
+  const bytes = out.len * 2 >= out.buf.length ? out.view() : out.result();
   const pages = index.pages;
 
   // Metadata, as arrow-rs writes it for such a column.

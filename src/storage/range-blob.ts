@@ -87,6 +87,8 @@ interface Source {
   read: ReadRange;
   failure: Error | undefined;
   options: RangeBlobOptions;
+  /** Open leases of this blob: only its reads under one of them use pooled buffers. */
+  leases: number;
 }
 
 /**
@@ -102,7 +104,7 @@ export function rangeBlob(store: ObjectStore, key: string, size: number, options
     const bytes = await store.getRange(key, start, end);
     return exactBuffer(bytes, end - start, uri);
   };
-  return view({ read, failure: undefined, options }, 0, size);
+  return view({ read, failure: undefined, options, leases: 0 }, 0, size);
 }
 
 /**
@@ -134,10 +136,13 @@ export async function openRangeBlob(
     if ((err as { code?: string }).code === 'ENOENT') throw new NotFoundError(uri);
     throw new Error(`storage: cannot open ${uri}: ${(err as Error).message}`, { cause: err });
   }
-  const read: ReadRange = async (start, end) => {
+  const source: Source = { read: () => Promise.reject(new Error('unreachable')), failure: undefined, options, leases: 0 };
+  source.read = async (start, end) => {
     if (fd === undefined) throw new Error(`storage: read from ${uri} after close`);
     options.onRead?.(start, end);
-    const buffer = options.buffers ? options.buffers.take(end - start) : new ArrayBuffer(end - start);
+    // Pooled only under a lease of this blob: another reader's lease says nothing of when
+    // this read's bytes are done with.
+    const buffer = options.buffers && source.leases > 0 ? options.buffers.take(end - start) : new ArrayBuffer(end - start);
     const target = new Uint8Array(buffer);
     let filled = 0;
     while (filled < target.length) {
@@ -147,7 +152,7 @@ export async function openRangeBlob(
     }
     return exactBuffer(target.subarray(0, filled), end - start, uri);
   };
-  const blob = view({ read, failure: undefined, options }, 0, size);
+  const blob = view(source, 0, size);
   return Object.assign(blob, {
     close: async () => {
       if (fd !== undefined) closeSync(fd);
@@ -169,7 +174,16 @@ function view(source: Source, offset: number, size: number): RangeBlob {
       return view(source, offset + from, to - from);
     },
     lease() {
-      return source.options.buffers?.lease() ?? (() => {});
+      const end = source.options.buffers?.lease();
+      if (!end) return () => {};
+      source.leases++;
+      let open = true;
+      return () => {
+        if (!open) return;
+        open = false;
+        source.leases--;
+        end();
+      };
     },
     async arrayBuffer() {
       if (size === 0) return new ArrayBuffer(0);

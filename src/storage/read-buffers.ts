@@ -8,11 +8,12 @@
  * the same two cores), and the new pages are faulted in again for every file.
  *
  * A pool lends resizable ArrayBuffers (resized to the exact length asked for, as the Blob
- * contract requires) only while a lease is open, and takes them back when the last open
+ * contract requires) for reads made under a lease, and takes them back when the last open
  * lease ends: the caller opens a lease around one decode call, after which the decoder no
- * longer refers to the bytes it was given. Reads outside any lease get a plain new buffer,
- * so code that keeps what it read (a footer check, another reader) is never handed bytes
- * that a later read overwrites.
+ * longer refers to the bytes it was given. A blob (range-blob.ts) counts its own leases, so
+ * only its reads under one of them are pooled; every other read gets a plain new buffer, and
+ * code that keeps what it read (a footer check, another reader) is never handed bytes that
+ * a later read overwrites.
  */
 
 /** Options of `ReadBuffers`. */
@@ -59,7 +60,11 @@ export class ReadBuffers {
     };
   }
 
-  /** An ArrayBuffer of exactly `size` bytes (contents unspecified: the caller overwrites it). */
+  /**
+   * An ArrayBuffer of exactly `size` bytes (contents unspecified: the caller overwrites it),
+   * for a read made under a lease its caller holds (see `RangeBlob.lease`): the buffer is
+   * lent until every lease has ended. With no lease open, a plain new buffer.
+   */
   take(size: number): ArrayBuffer {
     if (this.leases === 0 || size === 0 || size > this.maxReadBytes) return new ArrayBuffer(size);
     // Prefer the buffer already closest in size: growing commits pages, shrinking keeps them.

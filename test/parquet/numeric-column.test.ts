@@ -132,3 +132,16 @@ test('columns with only nulls or NaN have no min/max, as with arrow-rs; int64 va
     assert.deepEqual(await meta(a), await meta(b));
   });
 });
+
+test('a chunk keeps alive at most about twice its bytes (the output holds chunks until the file is written)', () => {
+  const cases: [string, arrow.Vector, OutputCompression, boolean][] = [
+    ['gzip of a constant column', arrow.makeVector(new Float64Array(1 << 20).fill(1.5)), 'gzip', false],
+    ['delta of an id column', arrow.makeVector(Int32Array.from({ length: 300_000 }, (_, i) => i)), 'snappy', true],
+    ['plain floats', arrow.makeVector(Float32Array.from({ length: 300_000 }, (_, i) => Math.sin(i))), 'snappy', false],
+  ];
+  for (const [what, vector, codec, delta] of cases) {
+    const part = encodeNumericColumn(vector, 'c', codec, false, delta);
+    assert.ok(part, what);
+    assert.ok(part.bytes.buffer.byteLength <= 2 * part.bytes.length + 4096, `${what}: ${part.bytes.length} bytes keep ${part.bytes.buffer.byteLength} alive`);
+  }
+});

@@ -17,13 +17,15 @@ import { tmpDir, type TmpDir } from '../support/tmp.js';
 const parquet = await import('parquet-wasm');
 
 describe('ReadBuffers', () => {
-  it('lends nothing outside a lease: every read gets its own buffer', () => {
+  it('lends nothing outside a lease: such a buffer never returns to the pool', () => {
     const pool = new ReadBuffers();
-    const a = pool.take(1000);
-    const b = pool.take(1000);
-    assert.notEqual(a, b);
-    assert.equal(a.byteLength, 1000);
+    const outside = pool.take(1000);
+    assert.equal(outside.byteLength, 1000);
+    pool.lease()();
     assert.equal(pool.pooled, 0);
+    const end = pool.lease();
+    assert.notEqual(pool.take(1000), outside);
+    end();
   });
 
   it('lends distinct buffers of the exact size within a lease and reuses them after it', () => {
@@ -76,6 +78,45 @@ describe('ReadBuffers', () => {
   it('names a bad option and its value', () => {
     assert.throws(() => new ReadBuffers({ maxBuffers: -1 }), /read-buffers: maxBuffers must be a non-negative integer, got -1/);
     assert.throws(() => new ReadBuffers({ maxReadBytes: 1.5 }), /read-buffers: maxReadBytes must be a non-negative integer, got 1.5/);
+  });
+});
+
+describe('ReadBuffers behind RangeBlobs', () => {
+  let dir: TmpDir;
+  let a: string;
+  let b: string;
+  before(async () => {
+    dir = await tmpDir();
+    a = join(dir.path, 'a.bin');
+    b = join(dir.path, 'b.bin');
+    await writeFile(a, Uint8Array.from({ length: 4096 }, (_, i) => i % 251));
+    await writeFile(b, Uint8Array.from({ length: 4096 }, (_, i) => (i * 7) % 253));
+  });
+  after(() => dir.cleanup());
+
+  it("pools a blob's reads under its own lease only, not another blob's reads meanwhile", async () => {
+    const store = new FileStore();
+    const pool = new ReadBuffers();
+    const blobA = await openRangeBlob(store, a, { buffers: pool });
+    const blobB = await openRangeBlob(store, b, { buffers: pool });
+    try {
+      const end = blobA.lease();
+      const fromA = await blobA.slice(0, 1000).arrayBuffer();
+      const fromB = await blobB.slice(0, 1000).arrayBuffer(); // B holds no lease
+      end();
+      assert.equal(pool.pooled, 1, "only A's buffer came back");
+      const end2 = blobA.lease();
+      const again = await blobA.slice(100, 1100).arrayBuffer();
+      end2();
+      assert.equal(again, fromA, "A's buffer is reused");
+      assert.notEqual(again, fromB);
+      // B's bytes are still B's, and the reused buffer holds A's new range.
+      assert.deepEqual([...new Uint8Array(fromB, 0, 3)], [0, 7, 14]);
+      assert.deepEqual([...new Uint8Array(again, 0, 3)], [100, 101, 102]);
+    } finally {
+      await blobA.close();
+      await blobB.close();
+    }
   });
 });
 
