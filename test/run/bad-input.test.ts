@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import * as arrow from 'apache-arrow';
 import { buildLogisticModel } from '../../src/model/build/logistic.js';
 import { demoSpec } from '../support/dataset.js';
+import { openFdsTo } from '../support/open-fds.js';
 import { duckdbRows, sqlString } from '../support/duckdb.js';
 import {
   BAD_DATA, crashFailures, featureColumns, filesUnder, newCase, ROWS, run, runBoth, state, useBadInputSuite, withNulls, writeParquet, type BadExpectation,
@@ -97,6 +98,10 @@ describe('corrupt Parquet files fail only their partition', () => {
     }
     // At least one of these files is known to crash the decoder: the crash path was exercised.
     assert.ok(failures > 0, 'some bad_data file failed to decode');
+    // A thread the decoder killed left no descriptor open on its input (Node closes a dead
+    // thread's descriptors).
+    assert.ok(crashFailures.length > 0, 'a decoder crash happened');
+    for (const c of crashFailures) assert.deepEqual(openFdsTo(c.file), [], `${c.file}: descriptor left open after the crash`);
   });
 
   test('truncated files (cut in the middle, last byte missing) and a 0-byte file', async () => {

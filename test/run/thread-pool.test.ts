@@ -1,9 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ThreadCrashError, ThreadPool, ThreadTaskError } from '../../src/run/thread-pool.js';
 import type { EchoResult, EchoTask } from './fixtures/echo-thread.js';
+import { openFdsTo } from '../support/open-fds.js';
 
 const SCRIPT = new URL('./fixtures/echo-thread.js', import.meta.url);
 
@@ -126,6 +130,25 @@ test('onCrash gets the id of a thread that died running a task, not of one whose
     assert.notEqual(next.threadId, threadId);
   } finally {
     await p.close();
+  }
+});
+
+// Node closes the descriptors a worker thread opened when the thread ends, crash or not:
+// a scoring thread killed by a decoder trap leaks none. The pool relies on that (tracking
+// them itself would close numbers the process has reused since).
+test('a thread that dies holding file descriptors leaves none open', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pool-fds-'));
+  const paths = ['a', 'b', 'c'].map((n) => join(dir, n));
+  for (const path of paths) writeFileSync(path, path);
+  const p = pool(1);
+  try {
+    await rejection(p.run({ op: 'open-then-crash', paths, closeFirst: true }));
+    assert.deepEqual(paths.map(openFdsTo), [[], [], []], 'no descriptor left open on the files');
+    // The replacement thread works.
+    assert.equal((await p.run({ op: 'echo', value: 5 })).value, 5);
+  } finally {
+    await p.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
