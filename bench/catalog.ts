@@ -307,6 +307,7 @@ export function allWorkloads(workers = 2): Workload[] {
  */
 export const INTERLEAVED: readonly (readonly string[])[] = [
   ['e2e-logistic', 'duckdb-sql'],
+  ['e2e-mlp', 'infer-mlp-2t'],
   ['e2e-logistic-warm', 'duckdb-sql-warm'],
 ];
 
