@@ -25,12 +25,18 @@ export interface ReadBuffersOptions {
   maxReadBytes?: number;
   /** Buffers kept between leases. Default 8. */
   maxBuffers?: number;
+  /**
+   * Bytes kept between leases, all buffers together: a file with huge column chunks must not
+   * leave a long-lived thread holding them. Buffers past it are dropped. Default 64 MiB.
+   */
+  maxPooledBytes?: number;
 }
 
 /** A pool of read buffers for one thread. Not for use across threads. */
 export class ReadBuffers {
   readonly maxReadBytes: number;
   readonly maxBuffers: number;
+  readonly maxPooledBytes: number;
   private readonly free: ArrayBuffer[] = [];
   private readonly lent: ArrayBuffer[] = [];
   private leases = 0;
@@ -38,11 +44,15 @@ export class ReadBuffers {
   constructor(options: ReadBuffersOptions = {}) {
     this.maxReadBytes = options.maxReadBytes ?? 256 << 20;
     this.maxBuffers = options.maxBuffers ?? 8;
+    this.maxPooledBytes = options.maxPooledBytes ?? 64 << 20;
     if (!Number.isSafeInteger(this.maxReadBytes) || this.maxReadBytes < 0) {
       throw new TypeError(`read-buffers: maxReadBytes must be a non-negative integer, got ${options.maxReadBytes}`);
     }
     if (!Number.isSafeInteger(this.maxBuffers) || this.maxBuffers < 0) {
       throw new TypeError(`read-buffers: maxBuffers must be a non-negative integer, got ${options.maxBuffers}`);
+    }
+    if (!Number.isSafeInteger(this.maxPooledBytes) || this.maxPooledBytes < 0) {
+      throw new TypeError(`read-buffers: maxPooledBytes must be a non-negative integer, got ${options.maxPooledBytes}`);
     }
   }
 
@@ -91,8 +101,19 @@ export class ReadBuffers {
     return this.free.length;
   }
 
+  /** Bytes held between leases (for tests and metrics). */
+  get pooledBytes(): number {
+    return this.free.reduce((n, b) => n + b.byteLength, 0);
+  }
+
   private reclaim(): void {
-    for (const b of this.lent.splice(0)) if (this.free.length < this.maxBuffers) this.free.push(b);
+    let bytes = this.pooledBytes;
+    // Smallest first: many reads of the usual size are worth more than one outsized one.
+    for (const b of this.lent.splice(0).sort((x, y) => x.byteLength - y.byteLength)) {
+      if (this.free.length >= this.maxBuffers || bytes + b.byteLength > this.maxPooledBytes) continue;
+      this.free.push(b);
+      bytes += b.byteLength;
+    }
   }
 }
 

@@ -75,9 +75,25 @@ describe('ReadBuffers', () => {
     assert.equal(pool.pooled, 1);
   });
 
+  it('keeps at most maxPooledBytes between leases, smallest buffers first', () => {
+    const pool = new ReadBuffers({ maxPooledBytes: 10_000 });
+    const end = pool.lease();
+    pool.take(9_000);
+    pool.take(4_000);
+    pool.take(5_000);
+    end();
+    assert.equal(pool.pooled, 2);
+    assert.equal(pool.pooledBytes, 9_000, 'the 4,000 and 5,000-byte buffers are kept, the 9,000-byte one dropped');
+    const end2 = pool.lease();
+    pool.take(20_000); // grows a pooled buffer past the limit: dropped when the lease ends
+    end2();
+    assert.ok(pool.pooledBytes <= 10_000, `pooled ${pool.pooledBytes} bytes`);
+  });
+
   it('names a bad option and its value', () => {
     assert.throws(() => new ReadBuffers({ maxBuffers: -1 }), /read-buffers: maxBuffers must be a non-negative integer, got -1/);
     assert.throws(() => new ReadBuffers({ maxReadBytes: 1.5 }), /read-buffers: maxReadBytes must be a non-negative integer, got 1.5/);
+    assert.throws(() => new ReadBuffers({ maxPooledBytes: Number.NaN }), /read-buffers: maxPooledBytes must be a non-negative integer, got NaN/);
   });
 });
 
