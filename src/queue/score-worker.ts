@@ -3,6 +3,7 @@
  * and `finalize` jobs (publish partitions, write the manifest). Scoring runs in threads, so
  * the event loop stays free to renew job locks however long a file takes.
  */
+import { SCORE_THREAD_SCRIPT } from '../run/score-thread-script.js';
 import { randomUUID } from 'node:crypto';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -79,7 +80,7 @@ export function startScoreWorker(redis: Redis, config: QueueConfig, options: Sco
   const log = options.log ?? (() => {});
   const registry = new RunRegistry(redis, `${config.prefix}:${config.queueName}`);
   const threads = Math.max(concurrency, options.threads ?? defaultThreads());
-  const pool = new ThreadPool<FileTask, FileResult>({ script: new URL('../run/score-thread.js', import.meta.url), size: threads, discard: discardPart, onCrash: (id) => void sweepThreadSpillFiles(id) });
+  const pool = new ThreadPool<FileTask, FileResult>({ script: SCORE_THREAD_SCRIPT, size: threads, discard: discardPart, onCrash: (id) => void sweepThreadSpillFiles(id) });
   const plans = new Map<string, Promise<RunPlan>>();
   // Job names by run id, for metrics recorded in synchronous event handlers.
   const jobNames = new Map<string, string>();

@@ -2,6 +2,7 @@
  * The in-process runner (the embedded default): plan, score every file on a pool of
  * threads, then finalize (publish partitions whose files all succeeded, manifest last).
  */
+import { SCORE_THREAD_SCRIPT } from './score-thread-script.js';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { JobSpec } from '../spec/job-spec.js';
@@ -85,7 +86,7 @@ export async function runJob(spec: JobSpec, options: RunJobOptions = {}): Promis
     await emitRunFinish(manifest, { includeStart: true, log: options.log });
     return { manifest, manifestUri };
   }
-  const pool = new ThreadPool<FileTask, FileResult>({ script: new URL('./score-thread.js', import.meta.url), size: threads, discard: discardPart, onCrash: (id) => void sweepThreadSpillFiles(id), ...(options.keepThreadsWarm === false && { keepWarmMs: 0 }) });
+  const pool = new ThreadPool<FileTask, FileResult>({ script: SCORE_THREAD_SCRIPT, size: threads, discard: discardPart, onCrash: (id) => void sweepThreadSpillFiles(id), ...(options.keepThreadsWarm === false && { keepWarmMs: 0 }) });
   const filesTotal = plan.partitions.reduce((n, p) => n + p.files.length, 0);
   let filesDone = 0;
   let rowsDone = 0;
