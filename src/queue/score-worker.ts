@@ -9,7 +9,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { resolveUri } from '../storage/resolve.js';
 import { PERMANENT_ERRORS, taskError, type FileResult, type FileTask } from '../run/file-task.js';
-import { discardPart } from '../run/file-parts.js';
+import { abandonPart, discardPart } from '../run/file-parts.js';
 import { sweepThreadSpillFiles } from '../run/spill-files.js';
 import { defaultThreads } from '../run/run-job.js';
 import { faultPoint } from '../run/fault-point.js';
@@ -80,7 +80,7 @@ export function startScoreWorker(redis: Redis, config: QueueConfig, options: Sco
   const log = options.log ?? (() => {});
   const registry = new RunRegistry(redis, `${config.prefix}:${config.queueName}`);
   const threads = Math.max(concurrency, options.threads ?? defaultThreads());
-  const pool = new ThreadPool<FileTask, FileResult>({ script: SCORE_THREAD_SCRIPT, size: threads, discard: discardPart, onCrash: (id) => void sweepThreadSpillFiles(id) });
+  const pool = new ThreadPool<FileTask, FileResult>({ script: SCORE_THREAD_SCRIPT, size: threads, discard: discardPart, abandon: abandonPart, onCrash: (id) => void sweepThreadSpillFiles(id) });
   const plans = new Map<string, Promise<RunPlan>>();
   // Job names by run id, for metrics recorded in synchronous event handlers.
   const jobNames = new Map<string, string>();

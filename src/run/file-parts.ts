@@ -64,6 +64,14 @@ export class UnitCounter {
   }
 }
 
+/**
+ * `ThreadPoolOptions.abandon` for scoring pools: a helper whose file's owner died claims no
+ * more units (the owner's result is failed anyway; the helper's part is discarded).
+ */
+export function abandonPart(task: unknown): void {
+  if (isPartTask(task as FileTask | PartTask)) new UnitCounter((task as PartTask).part.counter).abort();
+}
+
 /** A local file as a `PieceSource`. Close it when done. */
 export function fileSource(path: string, size: number): PieceSource & { close(): void } {
   const fd = openSync(path, 'r');

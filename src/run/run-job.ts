@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { JobSpec } from '../spec/job-spec.js';
 import { taskError, type FileResult, type FileTask } from './file-task.js';
-import { discardPart } from './file-parts.js';
+import { abandonPart, discardPart } from './file-parts.js';
 import type { FileOutcome } from './finalize.js';
 import type { ErrorRecord, FileRecord, PartitionRecord, RunManifest } from './manifest.js';
 import { Semaphore } from './semaphore.js';
@@ -86,7 +86,7 @@ export async function runJob(spec: JobSpec, options: RunJobOptions = {}): Promis
     await emitRunFinish(manifest, { includeStart: true, log: options.log });
     return { manifest, manifestUri };
   }
-  const pool = new ThreadPool<FileTask, FileResult>({ script: SCORE_THREAD_SCRIPT, size: threads, discard: discardPart, onCrash: (id) => void sweepThreadSpillFiles(id), ...(options.keepThreadsWarm === false && { keepWarmMs: 0 }) });
+  const pool = new ThreadPool<FileTask, FileResult>({ script: SCORE_THREAD_SCRIPT, size: threads, discard: discardPart, abandon: abandonPart, onCrash: (id) => void sweepThreadSpillFiles(id), ...(options.keepThreadsWarm === false && { keepWarmMs: 0 }) });
   const filesTotal = plan.partitions.reduce((n, p) => n + p.files.length, 0);
   let filesDone = 0;
   let rowsDone = 0;

@@ -23,6 +23,12 @@ export interface ThreadPoolOptions {
    */
   discard?: (result: unknown) => void;
   /**
+   * Called with each subtask still running when the thread that asked for it dies, so it can
+   * stop early instead of finishing work nobody will use (its result then goes to `discard`).
+   * Default: none.
+   */
+  abandon?: (subtask: unknown) => void;
+  /**
    * Called with the thread id of a thread that died while running a task (after its task was
    * failed), to release what it leaves behind, e.g. its spill file. Default: none.
    */
@@ -77,6 +83,8 @@ interface Slot<R> {
   crash: Error | null;
   /** The first input read that failed during the current task (see `ThreadContext.readFailed`). */
   readFailure: { name: string; message: string; permanent: boolean } | null;
+  /** Subtasks this thread asked for that are still running (see `abandon`). */
+  subtasks: Set<unknown>;
 }
 
 /** The message shape a thread replies with. */
@@ -196,7 +204,7 @@ export class ThreadPool<T, R> {
     }
     if (waiting?.length === 0) parked.delete(key);
     worker ??= new Worker(this.options.script, { workerData: this.options.workerData });
-    const slot: Slot<R> = { worker, busy: null, exited: false, detach: () => {}, key, crash: null, readFailure: null };
+    const slot: Slot<R> = { worker, busy: null, exited: false, detach: () => {}, key, crash: null, readFailure: null, subtasks: new Set() };
     const onMessage = (msg: ThreadReply<R> | ThreadRequest) => {
       if ('type' in msg) {
         if (msg.type === 'spawn') this.startSubtasks(slot, msg.id, msg.tasks);
@@ -222,6 +230,14 @@ export class ThreadPool<T, R> {
     const threadId = worker.threadId;
     const onExit = (code: number) => {
       slot.exited = true;
+      for (const task of slot.subtasks) {
+        try {
+          this.options.abandon?.(task);
+        } catch {
+          // Best effort: the subtask then runs to its end.
+        }
+      }
+      slot.subtasks.clear();
       if (this.remove(slot) && slot.busy) {
         slot.busy.reject(crashError(slot, code));
         slot.busy = null;
@@ -286,6 +302,7 @@ export class ThreadPool<T, R> {
     if (!this.closed && this.queue.length === 0) {
       for (const [index, task] of tasks.entries()) {
         const toOwner = (reply: ThreadReply<unknown>) => {
+          owner.subtasks.delete(task);
           // The owner may have crashed meanwhile: then nobody waits for this reply.
           if (this.slots.includes(owner)) owner.worker.postMessage({ type: 'subtask-done', id, index, reply } satisfies PoolMessage);
           else if (reply.ok) this.options.discard?.(reply.result);
@@ -295,6 +312,7 @@ export class ThreadPool<T, R> {
           reject: (err) => toOwner({ ok: false, error: { name: err.name, message: err.message, permanent: (err as { permanent?: boolean }).permanent ?? true } }),
         });
         if (!slot) break;
+        owner.subtasks.add(task);
         slot.worker.postMessage({ type: 'task', task } satisfies PoolMessage);
         started++;
       }

@@ -80,3 +80,18 @@ test('results of subtasks whose asking thread died go to `discard` (e.g. to dele
     await pool.close();
   }
 });
+
+test('subtasks still running when their asking thread dies go to `abandon` (so they can stop early), finished ones do not', async () => {
+  const abandoned: { op: string; ms: number }[] = [];
+  const pool = new ThreadPool<SpawnTask, SpawnResult>({ script: SCRIPT, size: 2, keepWarmMs: 0, abandon: (t) => abandoned.push(t as { op: string; ms: number }) });
+  try {
+    // The first thread asks for a leaf that finishes: nothing to abandon later.
+    const first = await pool.run({ op: 'fanout', leaves: 1, ms: 1 });
+    assert.equal(first.started, 1);
+    // The same (first idle) thread asks for a 300 ms leaf and exits right away.
+    await assert.rejects(pool.run({ op: 'fanout-crash', leaves: 1, ms: 300 }), (err: Error) => err.name === 'ThreadCrashError');
+    assert.deepEqual(abandoned, [{ op: 'leaf', value: 0, ms: 300 }]);
+  } finally {
+    await pool.close();
+  }
+});
