@@ -20,7 +20,7 @@ import { arrow } from './arrow.js';
 import { CT, encodeStruct, i32, i64, struct, type TField, type TValue } from './thrift.js';
 import type { OutputCompression } from '../spec/job-spec.js';
 import { Bytes } from './byte-buffer.js';
-import { encodeHybrid } from './rle-hybrid.js';
+import { encodeHybrid, encodeOnes } from './rle-hybrid.js';
 import { CODEC_IDS, compress } from './page-compression.js';
 import { binary, bool, list, PageIndexBuilder } from './page-index.js';
 import { BYTE_ARRAY, DATA_PAGE, DICTIONARY_PAGE, PLAIN, RLE, RLE_DICTIONARY } from './format.js';
@@ -247,8 +247,8 @@ export function encodeDictionaryColumn(vector: A.Vector, name: string, compressi
 
   // 3. Data pages of at most PAGE_ROWS rows.
   const width = Math.max(1, Math.ceil(Math.log2(Math.max(values.length, 2))));
-  // Only pages with nulls split levels from codes (a dense page needs levels below 8 rows).
-  const levels = new Int32Array(nulls === 0 ? Math.min(8, rows) : Math.min(PAGE_ROWS, rows));
+  // Only pages with nulls split levels from codes.
+  const levels = new Int32Array(nulls === 0 ? 0 : Math.min(PAGE_ROWS, rows));
   const pageCodes = new Int32Array(nulls === 0 ? 0 : Math.min(PAGE_ROWS, rows));
   const lengths = Int32Array.from(values, (v) => v.length);
   const used = new Uint8Array(values.length);
@@ -266,16 +266,10 @@ export function encodeDictionaryColumn(vector: A.Vector, name: string, compressi
     const page = new Bytes();
     if (optional) {
       const lv = new Bytes();
-      if (dense && n >= 8) {
-        // What encodeHybrid writes for n ones: one RLE run.
-        lv.varint(n * 2);
-        lv.byte(1);
-      } else {
-        if (dense) levels.fill(1, 0, n);
-        encodeHybrid(levels, n, 1, lv);
-      }
+      if (dense) encodeOnes(n, lv);
+      else encodeHybrid(levels, n, 1, lv);
       page.u32(lv.len);
-      page.bytes(lv.buf.subarray(0, lv.len));
+      page.bytes(lv.view());
     }
     page.byte(width);
     encodeHybrid(presentCodes, present, width, page);

@@ -16,7 +16,7 @@ import { arrow } from './arrow.js';
 import { Bytes } from './byte-buffer.js';
 import type { ColumnPart } from './dict-column.js';
 import { CODEC_IDS, compress } from './page-compression.js';
-import { encodeHybrid } from './rle-hybrid.js';
+import { encodeHybrid, encodeOnes } from './rle-hybrid.js';
 import { binary, bool, list, PageIndexBuilder } from './page-index.js';
 import { DATA_PAGE, DELTA_BINARY_PACKED, DOUBLE, FLOAT, INT32, INT64, PLAIN, RLE } from './format.js';
 import { CT, encodeStruct, i32, i64, struct, type TField } from './thrift.js';
@@ -71,12 +71,14 @@ function gather(vector: A.Vector, width: number): { bytes: Uint8Array; valid: Ui
   }
   const copy = bytes.buffer !== v0?.buffer;
   let valid: Uint8Array | null = null;
+  let nulls = 0;
   let row = 0;
   for (const d of vector.data) {
     // Arrow JS data: values start at the first row; the validity bitmap keeps `offset`.
     const v = d.values as ArrayBufferView;
     if (copy) bytes.set(new Uint8Array(v.buffer, v.byteOffset, d.length * width), row * width);
     if (d.nullCount > 0 && d.nullBitmap) {
+      nulls += d.nullCount;
       valid ??= new Uint8Array(rows).fill(1);
       for (let i = 0; i < d.length; i++) {
         const b = d.offset + i;
@@ -85,8 +87,6 @@ function gather(vector: A.Vector, width: number): { bytes: Uint8Array; valid: Ui
     }
     row += d.length;
   }
-  let nulls = 0;
-  if (valid) for (let i = 0; i < rows; i++) nulls += 1 - valid[i]!;
   return { bytes, valid, nulls };
 }
 
@@ -335,24 +335,25 @@ export function encodeNumericColumn(vector: A.Vector, name: string, compression:
   // allocation for the chunk instead of a doubling series.
   const out = new Bytes(delta ? 4096 : rows * kind.width + Math.ceil(rows / PAGE_ROWS) * 256 + (rows * kind.width) / 8192);
   const index = new PageIndexBuilder();
-  const pageBounds: ([number, number] | null)[] = [];
+  // Bounds of the pages with a value (all-null and all-NaN pages have none).
+  const pageBounds: [number, number][] = [];
   let uncompressedTotal = 0;
-  const levels = optional ? new Int32Array(Math.min(PAGE_ROWS, rows)) : null;
+  const levels = optional && valid ? new Int32Array(Math.min(PAGE_ROWS, rows)) : null;
   for (let first = 0; first < rows; first += PAGE_ROWS) {
     const n = Math.min(PAGE_ROWS, rows - first);
     const page = pageScratch.reset();
     let present = n;
-    if (levels) {
+    if (optional) {
       const lv = levelScratch.reset();
-      if (valid) {
+      if (levels && valid) {
         present = 0;
         for (let i = 0; i < n; i++) present += levels[i] = valid[first + i]!;
+        encodeHybrid(levels, n, 1, lv);
       } else {
-        levels.fill(1, 0, n);
+        encodeOnes(n, lv);
       }
-      encodeHybrid(levels, n, 1, lv);
       page.u32(lv.len);
-      page.bytes(lv.buf.subarray(0, lv.len));
+      page.bytes(lv.view());
     }
     const b = bounds(nums, kind, valid, first, first + n);
     // int64 values past 2^53 are not exact in JS numbers, nor would their statistics be.
@@ -380,7 +381,7 @@ export function encodeNumericColumn(vector: A.Vector, name: string, compression:
       { id: 3, value: i32(body.length) },
       { id: 5, value: struct([{ id: 1, value: i32(n) }, { id: 2, value: i32(encoding) }, { id: 3, value: i32(RLE) }, { id: 4, value: i32(RLE) }]) },
     ]);
-    pageBounds.push(b);
+    if (b) pageBounds.push(b);
     index.add({ offset: out.len, size: header.length + body.length, firstRow: first, min: b ? valueBytes(b[0], kind) : null, max: b ? valueBytes(b[1], kind) : null, nulls: n - present, allNull: present === 0 });
     out.bytes(header);
     out.bytes(body);
@@ -394,12 +395,11 @@ export function encodeNumericColumn(vector: A.Vector, name: string, compression:
 
   // Metadata, as arrow-rs writes it for such a column.
   // The chunk's bounds are the pages' (already without NaN, and with ±0 as written).
-  const counted = pageBounds.filter((b): b is [number, number] => b !== null);
-  const all: [number, number] | null = counted.length === 0 ? null : [Math.min(...counted.map((b) => b[0])), Math.max(...counted.map((b) => b[1]))];
+  const all = pageBounds.length === 0 ? null : { min: binary(valueBytes(Math.min(...pageBounds.map((b) => b[0])), kind)), max: binary(valueBytes(Math.max(...pageBounds.map((b) => b[1])), kind)) };
   const statistics: TField[] = [];
-  if (all) statistics.push({ id: 1, value: binary(valueBytes(all[1], kind)) }, { id: 2, value: binary(valueBytes(all[0], kind)) });
+  if (all) statistics.push({ id: 1, value: all.max }, { id: 2, value: all.min });
   statistics.push({ id: 3, value: i64(nulls) });
-  if (all) statistics.push({ id: 5, value: binary(valueBytes(all[1], kind)) }, { id: 6, value: binary(valueBytes(all[0], kind)) }, { id: 7, value: bool(true) }, { id: 8, value: bool(true) });
+  if (all) statistics.push({ id: 5, value: all.max }, { id: 6, value: all.min }, { id: 7, value: bool(true) }, { id: 8, value: bool(true) });
   const meta: TField[] = [
     { id: 1, value: i32(kind.physical) },
     { id: 2, value: list(CT.I32, delta ? [i32(RLE), i32(DELTA_BINARY_PACKED)] : [i32(PLAIN), i32(RLE)]) },
@@ -423,8 +423,7 @@ export function encodeNumericColumn(vector: A.Vector, name: string, compression:
 }
 
 /** BoundaryOrder of the pages' bounds (null pages skipped): 1 ascending, 2 descending, 0 neither. */
-function boundaryOrder(bounds: readonly ([number, number] | null)[]): number {
-  const b = bounds.filter((x): x is [number, number] => x !== null);
+function boundaryOrder(b: readonly [number, number][]): number {
   let ascending = true;
   let descending = true;
   for (let i = 1; i < b.length; i++) {

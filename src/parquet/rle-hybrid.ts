@@ -37,6 +37,19 @@ export function encodeHybrid(values: Int32Array, n: number, width: number, out: 
 }
 
 /**
+ * What `encodeHybrid` writes for `n` values of 1 at width 1 (the definition levels of a page
+ * without nulls), without a levels array: one RLE run from 8 values on.
+ */
+export function encodeOnes(n: number, out: Bytes): void {
+  if (n >= 8) {
+    out.varint(n * 2);
+    out.byte(1);
+  } else {
+    encodeHybrid(new Int32Array(n).fill(1), n, 1, out);
+  }
+}
+
+/**
  * Bit-pack `values[from, to)` LSB first at `width` bits (≤ 24), padded with zeros up to
  * `end`; returns the new length of `buf`.
  */

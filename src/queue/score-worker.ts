@@ -3,14 +3,12 @@
  * and `finalize` jobs (publish partitions, write the manifest). Scoring runs in threads, so
  * the event loop stays free to renew job locks however long a file takes.
  */
-import { SCORE_THREAD_SCRIPT } from '../run/score-thread-script.js';
 import { randomUUID } from 'node:crypto';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { resolveUri } from '../storage/resolve.js';
 import { PERMANENT_ERRORS, taskError, type FileResult, type FileTask } from '../run/file-task.js';
-import { abandonPart, discardPart } from '../run/file-parts.js';
-import { sweepThreadSpillFiles } from '../run/spill-files.js';
+import { scoringPoolOptions } from '../run/scoring-pool.js';
 import { defaultThreads } from '../run/run-job.js';
 import { faultPoint } from '../run/fault-point.js';
 import { finalizeRun, type FileOutcome } from '../run/finalize.js';
@@ -80,7 +78,7 @@ export function startScoreWorker(redis: Redis, config: QueueConfig, options: Sco
   const log = options.log ?? (() => {});
   const registry = new RunRegistry(redis, `${config.prefix}:${config.queueName}`);
   const threads = Math.max(concurrency, options.threads ?? defaultThreads());
-  const pool = new ThreadPool<FileTask, FileResult>({ script: SCORE_THREAD_SCRIPT, size: threads, discard: discardPart, abandon: abandonPart, onCrash: (id) => void sweepThreadSpillFiles(id) });
+  const pool = new ThreadPool<FileTask, FileResult>(scoringPoolOptions(threads));
   const plans = new Map<string, Promise<RunPlan>>();
   // Job names by run id, for metrics recorded in synchronous event handlers.
   const jobNames = new Map<string, string>();

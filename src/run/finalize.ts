@@ -89,9 +89,10 @@ export async function publishPartition(plan: RunPlan, p: number, fileOutcomes: r
   const withLock = options.withPartitionLock ?? (<T>(_dir: string, fn: () => Promise<T>) => fn());
   const partition = plan.partitions[p];
   if (!partition) throw new RangeError(`finalize: the plan has no partition ${p}`);
+  const inputStore = resolveUri(plan.spec.input.uri).store;
   const files: FileRecord[] = partition.files.map((file, i) => {
     const outcome = fileOutcomes[i];
-    const input = { uri: resolveUri(plan.spec.input.uri).store.uri(file.key), size: file.size, etag: file.etag, mtime: file.mtime, rows: null as number | null };
+    const input = { uri: inputStore.uri(file.key), size: file.size, etag: file.etag, mtime: file.mtime, rows: null as number | null };
     if (!outcome) return { input, output: null, timings: null, error: { name: 'MissingResultError', message: `no result for ${input.uri}`, permanent: false } };
     if (!outcome.ok) return { input, output: null, timings: null, error: outcome.error };
     const r = outcome.result;

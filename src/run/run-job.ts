@@ -2,17 +2,15 @@
  * The in-process runner (the embedded default): plan, score every file on a pool of
  * threads, then finalize (publish partitions whose files all succeeded, manifest last).
  */
-import { SCORE_THREAD_SCRIPT } from './score-thread-script.js';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { JobSpec } from '../spec/job-spec.js';
 import { taskError, type FileResult, type FileTask } from './file-task.js';
-import { abandonPart, discardPart } from './file-parts.js';
+import { scoringPoolOptions } from './scoring-pool.js';
 import type { FileOutcome } from './finalize.js';
 import type { ErrorRecord, FileRecord, PartitionRecord, RunManifest } from './manifest.js';
 import { Semaphore } from './semaphore.js';
 import { PUBLISH_CONCURRENCY } from './commit.js';
-import { sweepThreadSpillFiles } from './spill-files.js';
 import type { PartitionSelection } from './plan.js';
 import { fileTask, planRun } from './run-plan.js';
 import { ThreadPool, ThreadTaskError } from './thread-pool.js';
@@ -86,7 +84,7 @@ export async function runJob(spec: JobSpec, options: RunJobOptions = {}): Promis
     await emitRunFinish(manifest, { includeStart: true, log: options.log });
     return { manifest, manifestUri };
   }
-  const pool = new ThreadPool<FileTask, FileResult>({ script: SCORE_THREAD_SCRIPT, size: threads, discard: discardPart, abandon: abandonPart, onCrash: (id) => void sweepThreadSpillFiles(id), ...(options.keepThreadsWarm === false && { keepWarmMs: 0 }) });
+  const pool = new ThreadPool<FileTask, FileResult>({ ...scoringPoolOptions(threads), ...(options.keepThreadsWarm === false && { keepWarmMs: 0 }) });
   const filesTotal = plan.partitions.reduce((n, p) => n + p.files.length, 0);
   let filesDone = 0;
   let rowsDone = 0;

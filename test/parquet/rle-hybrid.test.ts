@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Bytes } from '../../src/parquet/byte-buffer.js';
-import { encodeHybrid } from '../../src/parquet/rle-hybrid.js';
+import { encodeHybrid, encodeOnes } from '../../src/parquet/rle-hybrid.js';
 
 test('hybrid RLE/bit-packing: runs, groups, padding, widths', () => {
   // Decode with a small reference decoder and compare.
@@ -58,3 +58,13 @@ test('hybrid RLE/bit-packing: runs, groups, padding, widths', () => {
   }
 });
 
+
+test('encodeOnes writes what encodeHybrid writes for the same run of ones', () => {
+  for (const n of [0, 1, 7, 8, 9, 100, 131_072]) {
+    const a = new Bytes();
+    encodeOnes(n, a);
+    const b = new Bytes();
+    encodeHybrid(new Int32Array(n).fill(1), n, 1, b);
+    assert.deepEqual([...a.view()], [...b.view()], `n = ${n}`);
+  }
+});
