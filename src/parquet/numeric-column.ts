@@ -198,6 +198,11 @@ function valueBytes(x: number, kind: Kind): Uint8Array {
   return out;
 }
 
+/** Value `i` of an integer column (int64 through its halves). */
+function lastValue(v: Numbers, kind: Kind, i: number): number {
+  return kind.physical === INT64 ? int64At(v as Int32Array, i) : v[i]!;
+}
+
 /** Zigzag varint of a safe integer (int64 in JS numbers). */
 function zigzag(out: Bytes, n: number): void {
   let z = n >= 0 ? 2 * n : -2 * n - 1;
@@ -258,12 +263,69 @@ function bitWidth(max: number): number {
 // One block's deltas and one miniblock's packed values: reused, the encoder keeps nothing.
 const deltas = new Float64Array(128);
 const mini = new Float64Array(32);
+/**
+ * What `blockDeltas*` found in a block: [min delta, max delta, min value, max value, last
+ * value]. Shared scratch: encoding is synchronous.
+ */
+const block = new Float64Array(5);
+
+/**
+ * Deltas of the values of rows [at, at + count) into `deltas` (the first against `prev`),
+ * their range and the values' range into `block`. Leaf functions, one per layout, so each
+ * stays monomorphic and is optimized whole (see rle-hybrid.ts on V8's on-stack optimization).
+ */
+function blockDeltas64(words: Int32Array, at: number, count: number, prev: number): void {
+  let dmin = Number.POSITIVE_INFINITY;
+  let dmax = Number.NEGATIVE_INFINITY;
+  let vmin = block[2]!;
+  let vmax = block[3]!;
+  for (let k = 0; k < count; k++) {
+    const x = int64At(words, at + k);
+    const d = x - prev;
+    deltas[k] = d;
+    prev = x;
+    if (d < dmin) dmin = d;
+    if (d > dmax) dmax = d;
+    if (x < vmin) vmin = x;
+    if (x > vmax) vmax = x;
+  }
+  block[0] = dmin;
+  block[1] = dmax;
+  block[2] = vmin;
+  block[3] = vmax;
+  block[4] = prev;
+}
+
+function blockDeltas32(words: Int32Array, at: number, count: number, prev: number): void {
+  let dmin = Number.POSITIVE_INFINITY;
+  let dmax = Number.NEGATIVE_INFINITY;
+  let vmin = block[2]!;
+  let vmax = block[3]!;
+  for (let k = 0; k < count; k++) {
+    const x = words[at + k]!;
+    const d = x - prev;
+    deltas[k] = d;
+    prev = x;
+    if (d < dmin) dmin = d;
+    if (d > dmax) dmax = d;
+    if (x < vmin) vmin = x;
+    if (x > vmax) vmax = x;
+  }
+  block[0] = dmin;
+  block[1] = dmax;
+  block[2] = vmin;
+  block[3] = vmax;
+  block[4] = prev;
+}
 
 /**
  * DELTA_BINARY_PACKED of the values of rows [from, to): blocks of 128 values in 4 miniblocks
- * of 32. The caller checks the values' bounds: |v| ≤ 2^51 keeps every delta a safe integer.
+ * of 32. Leaves the values' [min, max] in `range` (one pass for bounds and encoding).
+ * @param after with `ascending`: the value before `from` (the previous page's last), or null
+ * @returns false when `ascending` is asked for and a value is below the one before it (the
+ *   page is then incomplete: the caller writes the column PLAIN instead)
  */
-function encodeDelta(out: Bytes, v: Numbers, kind: Kind, from: number, to: number): void {
+function encodeDelta(out: Bytes, v: Numbers, kind: Kind, from: number, to: number, ascending: boolean, after: number | null): boolean {
   const wide = kind.physical === INT64;
   const words = v as Int32Array;
   const n = to - from;
@@ -272,25 +334,32 @@ function encodeDelta(out: Bytes, v: Numbers, kind: Kind, from: number, to: numbe
   out.varint(n);
   if (n === 0) {
     zigzag(out, 0);
-    return;
+    range[0] = Number.POSITIVE_INFINITY;
+    range[1] = Number.NEGATIVE_INFINITY;
+    return true;
   }
   const first = wide ? int64At(words, from) : words[from]!;
+  if (ascending && after !== null && first < after) return false;
   zigzag(out, first);
+  block[2] = first;
+  block[3] = first;
   let prev = first;
   for (let at = from + 1; at < to; at += 128) {
     const count = Math.min(128, to - at);
-    let min = Number.POSITIVE_INFINITY;
-    for (let k = 0; k < count; k++) {
-      const x = wide ? int64At(words, at + k) : words[at + k]!;
-      const d = x - prev;
-      deltas[k] = d;
-      prev = x;
-      if (d < min) min = d;
-    }
+    if (wide) blockDeltas64(words, at, count, prev);
+    else blockDeltas32(words, at, count, prev);
+    const min = block[0]!;
+    prev = block[4]!;
+    if (ascending && min < 0) return false;
     zigzag(out, min);
     const widthsAt = out.len;
     out.room(4);
     out.len += 4;
+    // Every delta the same (e.g. consecutive ids): every miniblock is 0 bits wide, no bytes.
+    if (block[1] === min) {
+      out.buf.fill(0, widthsAt, widthsAt + 4);
+      continue;
+    }
     for (let m = 0; m < 4; m++) {
       const k0 = m * 32;
       const len = Math.min(32, count - k0);
@@ -309,6 +378,9 @@ function encodeDelta(out: Bytes, v: Numbers, kind: Kind, from: number, to: numbe
       out.buf[widthsAt + m] = width;
     }
   }
+  range[0] = block[2]!;
+  range[1] = block[3]!;
+  return true;
 }
 
 // Scratch for one page and its levels, reused page after page (encoding is synchronous).
@@ -318,15 +390,43 @@ const levelScratch = new Bytes();
 /**
  * Encode a numeric column as one Parquet column chunk.
  * @param optional whether the Parquet field is OPTIONAL (definition levels are written)
- * @param delta DELTA_BINARY_PACKED instead of PLAIN (integer columns without nulls)
+ * @param delta DELTA_BINARY_PACKED instead of PLAIN (integer columns without nulls);
+ *   `'ascending'`: DELTA_BINARY_PACKED if the column is an integer column without nulls
+ *   whose values never decrease (the stream writer's `'monotone'` rule), else PLAIN, found
+ *   out while encoding instead of in a pass of its own
  * @returns the chunk, or null when this column is left to arrow-rs
  */
-export function encodeNumericColumn(vector: A.Vector, name: string, compression: OutputCompression, optional: boolean, delta: boolean): ColumnPart | null {
+export function encodeNumericColumn(vector: A.Vector, name: string, compression: OutputCompression, optional: boolean, delta: boolean | 'ascending'): ColumnPart | null {
   const codec = CODEC_IDS[compression];
   const kind = kindOf(vector.type);
   const rows = vector.length;
   if (codec === undefined || !kind || rows === 0) return null;
-  const { bytes: values, valid, nulls } = gather(vector, kind.width);
+  const gathered = gather(vector, kind.width);
+  const encode = (asDelta: boolean, ascending: boolean) => encodeChunk(gathered, kind, rows, name, compression, optional, asDelta, ascending);
+  if (delta === 'ascending' && !kind.float && gathered.nulls === 0) {
+    const part = encode(true, true);
+    if (part !== DESCENDS) return part;
+  }
+  // Asked for PLAIN, or for delta without the ascending rule: never DESCENDS.
+  const part = encode(delta === true, false);
+  return part === DESCENDS ? null : part;
+}
+
+/** `encodeChunk`'s answer when asked for an ascending column and a value decreased. */
+const DESCENDS = Symbol('descends');
+
+function encodeChunk(
+  gathered: ReturnType<typeof gather>,
+  kind: Kind,
+  rows: number,
+  name: string,
+  compression: OutputCompression,
+  optional: boolean,
+  delta: boolean,
+  ascending: boolean,
+): ColumnPart | null | typeof DESCENDS {
+  const codec = CODEC_IDS[compression]!;
+  const { bytes: values, valid, nulls } = gathered;
   if (nulls > 0 && (!optional || delta)) return null;
   const nums = numbers(values, kind);
   const encoding = delta ? DELTA_BINARY_PACKED : PLAIN;
@@ -355,21 +455,26 @@ export function encodeNumericColumn(vector: A.Vector, name: string, compression:
       page.u32(lv.len);
       page.bytes(lv.view());
     }
-    const b = bounds(nums, kind, valid, first, first + n);
-    // int64 values past 2^53 are not exact in JS numbers, nor would their statistics be.
-    if (kind.physical === INT64 && b && (Math.abs(b[0]) > Number.MAX_SAFE_INTEGER || Math.abs(b[1]) > Number.MAX_SAFE_INTEGER)) return null;
+    let b: [number, number] | null;
     if (delta) {
+      // The bounds come out of the encoding pass (delta columns have no nulls).
+      if (!encodeDelta(page, nums, kind, first, first + n, ascending, first === 0 ? null : lastValue(nums, kind, first - 1))) return DESCENDS;
+      b = [range[0]!, range[1]!];
       // Beyond 2^51 a delta may not be exact in a JS number: left to arrow-rs.
-      if (b && (Math.abs(b[0]) > 2 ** 51 || Math.abs(b[1]) > 2 ** 51)) return null;
-      encodeDelta(page, nums, kind, first, first + n);
-    } else if (!valid) {
-      page.bytes(values.subarray(first * kind.width, (first + n) * kind.width));
+      if (Math.abs(b[0]) > 2 ** 51 || Math.abs(b[1]) > 2 ** 51) return null;
     } else {
-      page.room(present * kind.width);
-      for (let i = first; i < first + n; i++) {
-        if (valid[i] === 0) continue;
-        page.buf.set(values.subarray(i * kind.width, (i + 1) * kind.width), page.len);
-        page.len += kind.width;
+      b = bounds(nums, kind, valid, first, first + n);
+      // int64 values past 2^53 are not exact in JS numbers, nor would their statistics be.
+      if (kind.physical === INT64 && b && (Math.abs(b[0]) > Number.MAX_SAFE_INTEGER || Math.abs(b[1]) > Number.MAX_SAFE_INTEGER)) return null;
+      if (!valid) {
+        page.bytes(values.subarray(first * kind.width, (first + n) * kind.width));
+      } else {
+        page.room(present * kind.width);
+        for (let i = first; i < first + n; i++) {
+          if (valid[i] === 0) continue;
+          page.buf.set(values.subarray(i * kind.width, (i + 1) * kind.width), page.len);
+          page.len += kind.width;
+        }
       }
     }
     // A view of the scratch page: `out.bytes(body)` below copies it before the next page.

@@ -367,7 +367,8 @@ export class ParquetStreamWriter {
         encoded.set(f.name, part);
       } else if (template.numeric.has(f.name)) {
         // The encoding arrow-rs would have been told to use (writerProperties).
-        const delta = arrow.DataType.isInt(f.type) && (deltaNamed ? deltaNamed.has(f.name) : isMonotoneInt(vector));
+        // ('ascending': what isMonotoneInt would say, found while encoding.)
+        const delta = deltaNamed ? arrow.DataType.isInt(f.type) && deltaNamed.has(f.name) : 'ascending';
         // Declined (e.g. integers past 2^52 in a delta column): arrow-rs writes it below.
         const part = encodeNumericColumn(vector, f.name, codec, optional, delta);
         if (part) encoded.set(f.name, part);

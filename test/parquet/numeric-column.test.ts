@@ -145,3 +145,35 @@ test('a chunk keeps alive at most about twice its bytes (the output holds chunks
     assert.ok(part.bytes.buffer.byteLength <= 2 * part.bytes.length + 4096, `${what}: ${part.bytes.length} bytes keep ${part.bytes.buffer.byteLength} alive`);
   }
 });
+
+test("'monotone' columns: delta only when no value decreases, across batches and pages, as arrow-rs decides", async () => {
+  const n = 300_000; // three data pages
+  const ascending = (i: number) => BigInt(Math.floor(i / 3)) * 1000n + 7n; // runs of equal values
+  const cases: [string, (i: number) => bigint, string][] = [
+    ['ascending with repeats', ascending, 'DELTA_BINARY_PACKED'],
+    ['one decrease deep in page 3', (i) => (i === 280_000 ? 0n : ascending(i)), 'PLAIN'],
+    ['page 2 starts below page 1 ends', (i) => (i === 131_072 ? ascending(i) - 2000n : ascending(i)), 'PLAIN'],
+    ['decreasing', (i) => BigInt(n - i), 'PLAIN'],
+    ['negative and ascending', (i) => BigInt(i) - 10_000_000_000n, 'DELTA_BINARY_PACKED'],
+  ];
+  for (const [what, value, encoding] of cases) {
+    const ids = BigInt64Array.from({ length: n }, (_, i) => value(i));
+    const i32 = Int32Array.from({ length: n }, (_, i) => Number(value(i) % 1_000_000_000n));
+    // Two batches: the writer concatenates them into one row group.
+    const parts = [0, 100_000].map((from, k) => new arrow.Table({ id: arrow.makeVector(ids.subarray(from, k === 0 ? 100_000 : n)), small: arrow.makeVector(i32.subarray(from, k === 0 ? 100_000 : n)) }));
+    const ours = await streamed(parts);
+    const theirs = await encodeParquet(new arrow.Table(parts.flatMap((t) => t.batches)), { uri: 'mem://rs', deltaColumns: 'monotone' });
+    assert.deepEqual(values(ours, 'id'), expected(parts, 'id'), what);
+    assert.deepEqual(values(ours, 'small'), expected(parts, 'small'), what);
+    await withTmpDir(async (dir) => {
+      const a = join(dir, 'ours.parquet');
+      const b = join(dir, 'theirs.parquet');
+      await writeFile(a, ours);
+      await writeFile(b, theirs);
+      const meta = (path: string) => duckdbRows(`SELECT path_in_schema, encodings, stats_min_value, stats_max_value FROM parquet_metadata(${sqlString(path)}) ORDER BY path_in_schema`);
+      const mine = await meta(a);
+      assert.deepEqual(mine, await meta(b), what);
+      assert.ok(String(mine.find((r) => r.path_in_schema === 'id')?.encodings).includes(encoding), `${what}: ${JSON.stringify(mine)}`);
+    });
+  }
+});
