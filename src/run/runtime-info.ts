@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { createRequire } from 'node:module';
 import type { RuntimeRecord } from './manifest.js';
+import { readGitHead } from './git-head.js';
 
 const require = createRequire(import.meta.url);
 
@@ -28,7 +29,10 @@ export function runtimeInfo(): RuntimeRecord {
   const root = packageRoot();
   const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { name: string; version: string };
   let gitCommit: string | null = process.env.BATCHSCORE_GIT_COMMIT ?? null;
-  if (!gitCommit) {
+  // Read from the checkout's files; git itself only for a layout those do not cover. Not
+  // from a folder above: a package installed inside someone's repository is not their code.
+  if (!gitCommit) gitCommit = readGitHead(root) ?? null;
+  if (!gitCommit && existsSync(`${root}.git`)) {
     try {
       gitCommit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 }).toString().trim() || null;
     } catch {
