@@ -38,13 +38,35 @@ describe('ReadBuffers', () => {
     end();
     assert.equal(pool.pooled, 2);
     const end2 = pool.lease();
-    const c = pool.take(4000);
-    const d = pool.take(7000);
-    // Closest size first: the 5000-byte buffer serves 4000, the other one grows to 7000.
+    const c = pool.take(4600);
+    const d = pool.take(280);
+    // Closest size first: the 5000-byte buffer serves 4600, the 300-byte one 280.
     assert.equal(c, a);
     assert.equal(d, b);
-    assert.deepEqual([c.byteLength, d.byteLength, new Uint8Array(d).length], [4000, 7000, 7000]);
+    assert.deepEqual([c.byteLength, d.byteLength, new Uint8Array(c).length], [4600, 280, 4600]);
     end2();
+  });
+
+  it('gives a read far from every free size a buffer of its own while there is room, else resizes the closest', () => {
+    const pool = new ReadBuffers({ maxBuffers: 3 });
+    const end = pool.lease();
+    const small = pool.take(500_000);
+    const big = pool.take(5_800_000);
+    end();
+    const end2 = pool.lease();
+    // 3,300,000 is far from both: a new buffer, and the pooled ones keep their sizes.
+    const mid = pool.take(3_300_000);
+    assert.ok(mid !== small && mid !== big);
+    assert.equal(pool.take(5_200_000), big, 'within 1/8 of the 5.8 MB buffer: that one, resized');
+    assert.equal(small.byteLength, 500_000);
+    end2();
+    assert.equal(pool.pooled, 3);
+    const end3 = pool.lease();
+    // The pool is full (3 buffers): a size far from all of them resizes the closest.
+    assert.equal(pool.take(1_000_000), small);
+    assert.equal(small.byteLength, 1_000_000);
+    end3();
+    assert.equal(pool.pooled, 3);
   });
 
   it('takes buffers back only when the last of overlapping leases ends', () => {
