@@ -35,9 +35,29 @@ export async function compileParquetWasm(): Promise<WasmModule> {
   return WebAssemblyApi.compile(await readFile(path));
 }
 
+/** The instance's exports this project uses besides wasm-bindgen's API (see `parquetWasmHost`). */
+interface RawExports {
+  memory: { buffer: ArrayBuffer };
+  __wbindgen_malloc(size: number, align: number): number;
+  __wbindgen_free(ptr: number, size: number, align: number): void;
+}
+let raw: RawExports | null = null;
+
 /** Instantiate parquet-wasm in this scoring thread from a compiled module. Idempotent. */
 export function initParquetWasm(module: WasmModule): void {
   if (ready) return;
-  (pw as WebBuild).initSync({ module });
+  const exports = (pw as WebBuild).initSync({ module }) as Partial<RawExports> | undefined;
+  if (exports?.memory && typeof exports.__wbindgen_malloc === 'function' && typeof exports.__wbindgen_free === 'function') raw = exports as RawExports;
   ready = true;
+}
+
+/**
+ * parquet-wasm's memory and allocator, in a scoring thread (null elsewhere): where the
+ * feature matrix is built next to the decoded columns (scoring/wasm-fill.ts). Memory taken
+ * with `malloc` belongs to the caller until it gives it back with `free`.
+ */
+export function parquetWasmHost(): { memory: { buffer: ArrayBuffer }; malloc(size: number, align: number): number; free(ptr: number, size: number, align: number): void } | null {
+  const r = raw;
+  if (!r) return null;
+  return { memory: r.memory, malloc: (size, align) => r.__wbindgen_malloc(size, align), free: (ptr, size, align) => r.__wbindgen_free(ptr, size, align) };
 }

@@ -3,7 +3,8 @@ import { arrow } from '../parquet/arrow.js';
 import type { ParquetReader, RowGroupView } from '../parquet/parquet-reader.js';
 import { checkSchema, featureColumn } from '../parquet/arrow-columns.js';
 import type { FeatureBinding } from '../scoring/binding.js';
-import { fillMatrix, FeatureValueError, type FillPolicy } from '../scoring/feature-matrix.js';
+import { fillMatrix, FeatureValueError, type FillPolicy, type RowCopier } from '../scoring/feature-matrix.js';
+import type { WasmRowCopier } from '../scoring/wasm-fill.js';
 import { PredictionBuffer, type OutputTensor, type PredictionColumn } from '../scoring/predictions.js';
 import type { FeatureColumn } from '../scoring/columns.js';
 import { faultPoint } from './fault-point.js';
@@ -39,13 +40,32 @@ export class ScoreBuffers {
   private f64 = new Float64Array(0);
   private readonly perFeature: (Float32Array | Float64Array)[] = [];
   private readonly predictions = new Map<string, PredictionBuffer>();
+  private wasm: WasmRowCopier | null = null;
 
-  /** A float buffer of at least `n` values (the same memory on every call of one type). */
+  /**
+   * Fill float32 matrices with `copier`'s SIMD kernel, in the WebAssembly memory the
+   * decoded columns live in (see wasm-fill.ts): `matrix` then hands out views of that memory.
+   */
+  useWasmCopier(copier: WasmRowCopier | null): void {
+    this.wasm = copier;
+  }
+
+  /** The faster row copy for `fillMatrix`, if there is one. */
+  get copyRows(): RowCopier | undefined {
+    return this.wasm?.copyRows;
+  }
+
+  /**
+   * A float buffer of at least `n` values (the same memory on every call of one type). With a
+   * WebAssembly copier, a float32 one is a view of that memory: take it again after anything
+   * that may call into the decoder (an await), and before taking views of the columns.
+   */
   matrix(type: 'float32' | 'float64', n: number): Float32Array | Float64Array {
     if (type === 'float64') {
       if (this.f64.length < n) this.f64 = new Float64Array(n);
       return this.f64;
     }
+    if (this.wasm) return this.wasm.matrix(n);
     if (this.f32.length < n) this.f32 = new Float32Array(n);
     return this.f32;
   }
@@ -192,7 +212,6 @@ export async function scoreFile(options: ScoreFileOptions): Promise<ScoreFileRes
   const profile = options.profile ? emptyDatasetProfile({ ...(sliceBy !== undefined && { sliceBy }), maxSlices: options.profile.maxSlices }) : null;
   const width = binding.kind === 'matrix' ? features.length : 1;
   const buffers = options.buffers ?? new ScoreBuffers();
-  const matrix = binding.kind === 'matrix' ? buffers.matrix(binding.type, batchSize * width) : null;
   const perFeature = binding.kind === 'per-feature' ? binding.inputs.map((input, j) => buffers.feature(j, input.type, batchSize)) : [];
   const firstRows: number[] = [];
   for (let g = 0, row = 0; g < reader.rowGroupRows.length; g++) {
@@ -226,13 +245,15 @@ export async function scoreFile(options: ScoreFileOptions): Promise<ScoreFileRes
       for (let start = 0; start < rows; start += batchSize) {
         const n = Math.min(batchSize, rows - start);
         const feeds: Record<string, FeedTensor> = {};
-        // Columns are fetched again after every await: a view is valid until the next call
-        // into parquet-wasm, which another task of this thread could make while we wait.
+        // The matrix and the columns are fetched again after every await, in this order: a
+        // view is valid until the next call into parquet-wasm (which may grow its memory),
+        // and taking a bigger matrix in that memory may grow it too.
+        const matrix = binding.kind === 'matrix' ? buffers.matrix(binding.type, batchSize * width) : null;
         const cols: FeatureColumn[] = features.map((name) => view.featureColumn(name));
         // Rows [offset, offset + count) of this batch into the model's input buffers.
         const fill = (offset: number, count: number): void => {
           if (binding.kind === 'matrix') {
-            fillMatrix(cols, start + offset, count, matrix!.subarray(offset * width, (offset + count) * width), policy);
+            fillMatrix(cols, start + offset, count, matrix!.subarray(offset * width, (offset + count) * width), policy, width, buffers.copyRows);
           } else {
             for (let j = 0; j < binding.inputs.length; j++) {
               fillMatrix([cols[j]!], start + offset, count, perFeature[j]!.subarray(offset, offset + count), { nullValue: [policy.nullValue[j]], nonFinite: policy.nonFinite }, 1);

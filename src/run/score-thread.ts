@@ -21,7 +21,8 @@ import { openParquet, ParquetError, type ParquetReader } from '../parquet/parque
 import { footerRows, ParquetStreamWriter, rowGroupUnits } from '../parquet/parquet-writer.js';
 import { bindFeatures, type FeatureBinding, type InputSignature } from '../scoring/binding.js';
 import { fillPolicy } from '../scoring/feature-matrix.js';
-import { compileParquetWasm, initParquetWasm, parquetWasmReady } from '../parquet/wasm.js';
+import { compileParquetWasm, initParquetWasm, parquetWasmHost, parquetWasmReady } from '../parquet/wasm.js';
+import { createWasmRowCopier } from '../scoring/wasm-fill.js';
 import { openRangeBlob } from '../storage/range-blob.js';
 import { ReadBuffers } from '../storage/read-buffers.js';
 import { resolveUri } from '../storage/resolve.js';
@@ -225,6 +226,10 @@ export type ThreadFileResult = FileResult & { threads: number };
 async function ensureParquetWasm(context: ThreadContext): Promise<void> {
   if (parquetWasmReady()) return;
   initParquetWasm(await context.shared('parquet-wasm/esm/parquet_wasm_bg.wasm', compileParquetWasm));
+  // Feature matrices are built in parquet-wasm's memory, next to the decoded columns, by a
+  // SIMD kernel (JavaScript copies where WebAssembly SIMD is missing).
+  const host = parquetWasmHost();
+  if (host && process.env.BATCHSCORE_WASM_FILL !== 'off') buffers.useWasmCopier(createWasmRowCopier(host));
 }
 
 async function scoreTask(task: FileTask | PartTask, context: ThreadContext): Promise<ThreadFileResult | PartResult> {

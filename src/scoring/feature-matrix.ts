@@ -33,6 +33,13 @@ export function fillPolicy(features: readonly string[], nulls: NullPolicy, nonFi
 }
 
 /**
+ * Copies `rows` rows of float32 columns (each starting at the first row to copy) into `out`,
+ * row-major with `cols.length` values a row; tells whether a value was NaN or infinite, or
+ * returns undefined when it does not take these arrays (the JavaScript copy then runs).
+ */
+export type RowCopier = (cols: readonly Float32Array[], rows: number, out: Float32Array) => boolean | undefined;
+
+/**
  * Fill `out` (row-major, `stride` values per row) with rows `[rowStart, rowStart+rowCount)`
  * of `columns`, column j going to position `j` of each row. Validity bitmaps are read
  * directly: an Arrow null never becomes 0 by accident.
@@ -42,6 +49,7 @@ export function fillPolicy(features: readonly string[], nulls: NullPolicy, nonFi
  * meets anything it cannot settle (a refused value, several chunks, 64-bit integers) the
  * reference path redoes the range value by value, in the order this function always
  * checked values in, so an error names the same value as it always did.
+ * @param copyRows a faster copy of float32 columns to use when it takes them (wasm-fill.ts)
  * @throws FeatureValueError when a null or non-finite value is refused by the policy
  */
 export function fillMatrix(
@@ -51,11 +59,12 @@ export function fillMatrix(
   out: Float32Array | Float64Array,
   policy: FillPolicy,
   stride: number = columns.length,
+  copyRows?: RowCopier,
 ): void {
   if (out.length < rowCount * stride) {
     throw new RangeError(`fillMatrix: output holds ${out.length} values, needs ${rowCount * stride}`);
   }
-  if (!fillFast(columns, rowStart, rowCount, out, policy, stride)) fillExact(columns, rowStart, rowCount, out, policy, stride);
+  if (!fillFast(columns, rowStart, rowCount, out, policy, stride, copyRows)) fillExact(columns, rowStart, rowCount, out, policy, stride);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -80,6 +89,7 @@ function fillFast(
   out: Float32Array | Float64Array,
   policy: FillPolicy,
   stride: number,
+  copyRows: RowCopier | undefined,
 ): boolean {
   if (rowCount === 0) return true;
   const parts: { chunk: ColumnChunk; local: number }[] = [];
@@ -95,7 +105,8 @@ function fillFast(
   // 1. Copy (noting non-finite values where that comes for free).
   let nonFinite: boolean | undefined;
   if (allFloat32 && stride === columns.length) {
-    nonFinite = copyFloat32Rows(parts.map((p) => (p.chunk.values as Float32Array).subarray(p.local, p.local + rowCount)), rowCount, out as Float32Array);
+    const cols = parts.map((p) => (p.chunk.values as Float32Array).subarray(p.local, p.local + rowCount));
+    nonFinite = copyRows?.(cols, rowCount, out as Float32Array) ?? copyFloat32Rows(cols, rowCount, out as Float32Array);
   } else if (columns.length === 1 && stride === 1 && parts[0]!.chunk.values.constructor === out.constructor) {
     const p = parts[0]!;
     out.set(p.chunk.values.subarray(p.local, p.local + rowCount) as Float32Array & Float64Array);
