@@ -9,6 +9,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+// As the pipeline runs it: ONNX Runtime's telemetry off (see src/model/ort-env.ts).
+import '../../src/model/ort-env.js';
 import * as ort from 'onnxruntime-node';
 import { loadModel } from '../../src/model/load-model.js';
 import { seededRandom } from '../../src/model/build/random.js';

@@ -5,6 +5,8 @@
  * test, and the pin is checked on exactly the bytes that get loaded.
  */
 import { createHash } from 'node:crypto';
+// First: ONNX Runtime's telemetry off before it loads (see ort-env.ts).
+import './ort-env.js';
 import { InferenceSession } from 'onnxruntime-node';
 import { ModelError, messageOf } from './errors.js';
 import { decodeModel, readSignature, type ModelSignature } from './signature.js';

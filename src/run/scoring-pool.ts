@@ -4,6 +4,8 @@
  * cache, thread-loader.cts, which falls back to score-thread.js without a bundle), and what
  * the pool does with the leftovers of a helper or a thread that died.
  */
+// ONNX Runtime's telemetry off in the process environment before any scoring thread loads it.
+import '../model/ort-env.js';
 import { abandonPart, discardPart } from './file-parts.js';
 import { sweepThreadSpillFiles } from './spill-files.js';
 import type { ThreadPoolOptions } from './thread-pool.js';

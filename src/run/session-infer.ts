@@ -1,3 +1,5 @@
+// First: ONNX Runtime's telemetry off before it loads (see ort-env.ts).
+import '../model/ort-env.js';
 import * as ort from 'onnxruntime-node';
 import type { OutputTensor } from '../scoring/predictions.js';
 import type { InferFn } from './score-file.js';

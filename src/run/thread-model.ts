@@ -6,6 +6,8 @@
  * or any failure, goes through `loadModel`, which also gives the usual errors.
  */
 import { createHash } from 'node:crypto';
+// First: ONNX Runtime's telemetry off before it loads (see ort-env.ts).
+import '../model/ort-env.js';
 import { InferenceSession } from 'onnxruntime-node';
 import type { InputSignature } from '../scoring/binding.js';
 import { modelKindOf, type ModelKind } from './model-kind.js';

@@ -3,6 +3,8 @@
  * numbers with a reference. Kept tiny so each test reads as "build, run, compare".
  */
 import assert from 'node:assert/strict';
+// As the pipeline runs it: ONNX Runtime's telemetry off (see src/model/ort-env.ts).
+import '../../src/model/ort-env.js';
 import * as ort from 'onnxruntime-node';
 
 /** Create a session, run it on float32 feeds, release it, return the outputs. */
