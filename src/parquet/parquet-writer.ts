@@ -8,6 +8,7 @@ import { ParquetConcatenator, ParquetPiece, type ByteSink } from './concat.js';
 import { canEncodeDictionary, encodeDictionaryColumn, type ColumnPart } from './dict-column.js';
 import { canEncodeNumeric, encodeNumericColumn } from './numeric-column.js';
 import { intField, structListField, field as thriftField, CT, type TField } from './thrift.js';
+import { batchBytes, PendingCopies } from './pending-rows.js';
 
 /** A string field of a struct. */
 function textField(fields: readonly TField[], id: number): string | undefined {
@@ -189,51 +190,6 @@ export interface StreamWriterOptions extends EncodeOptions {
   maxBufferedBytes?: number;
 }
 
-/** A deep copy of Arrow data (buffers, children, dictionary): safe to keep after the source dies. */
-function copyData<T extends A.DataType>(d: A.Data<T>): A.Data<T> {
-  const b = d.buffers;
-  const copy = <A extends { slice(): A } | undefined>(a: A): A => (a === undefined || a === null ? a : a.slice());
-  const dictionary = d.dictionary ? new arrow.Vector(d.dictionary.data.map((x) => copyData(x))) : undefined;
-  return new arrow.Data(d.type, d.offset, d.length, d.nullCount, {
-    0: copy(b[0]),
-    1: copy(b[1]),
-    2: copy(b[2]),
-    3: copy(b[3]),
-  } as unknown as A.Data<T>['buffers'], d.children.map((c) => copyData(c)), dictionary);
-}
-
-/**
- * A copy of `batch` typed as `schema` (the file's): the same columns and types, except that
- * dictionary ids may differ (each decoded row group may number its dictionaries anew).
- * @throws ParquetError when a column or type differs otherwise
- */
-function copyBatch(batch: A.RecordBatch, schema: A.Schema | null, uri: string): A.RecordBatch {
-  const data = copyData(batch.data);
-  if (schema === null || schema === batch.schema) return new arrow.RecordBatch(batch.schema, data);
-  const fields = schema.fields;
-  const got = batch.schema.fields;
-  const same = (a: A.DataType, b: A.DataType): boolean =>
-    arrow.DataType.isDictionary(a) && arrow.DataType.isDictionary(b)
-      ? same(a.dictionary, b.dictionary) && same(a.indices, b.indices) && a.isOrdered === b.isOrdered
-      : arrow.util.compareTypes(a, b);
-  if (got.length !== fields.length || got.some((f, i) => f.name !== fields[i]!.name || !same(f.type, fields[i]!.type))) {
-    throw new ParquetError(uri, `output columns changed between row groups: (${got.map((f) => `${f.name}: ${f.type}`).join(', ')}) after (${fields.map((f) => `${f.name}: ${f.type}`).join(', ')})`);
-  }
-  const children = data.children.map((c, i) => new arrow.Data(fields[i]!.type, c.offset, c.length, c.nullCount, c.buffers, c.children, c.dictionary));
-  const struct = new arrow.Data(new arrow.Struct(fields), data.offset, data.length, data.nullCount, data.buffers, children);
-  return new arrow.RecordBatch(schema, struct as A.Data<A.Struct>);
-}
-
-function batchBytes(batch: A.RecordBatch): number {
-  let n = 0;
-  for (const child of batch.data.children) {
-    const b = child.buffers;
-    for (const buffer of [b[0], b[1], b[2], b[3]]) if (buffer) n += buffer.byteLength;
-    if (child.dictionary) n += child.dictionary.byteLength;
-  }
-  return n;
-}
-
 /**
  * What `ParquetStreamWriter` needs to assemble row groups itself: the footer arrow-rs writes
  * for a schema (only its schema, key-value metadata, version, creator and column orders are
@@ -284,6 +240,8 @@ function templateKey(schema: A.Schema, codec: OutputCompression): string {
 export class ParquetStreamWriter {
   private readonly concat: ParquetConcatenator;
   private pending: A.RecordBatch[] = [];
+  /** The memory of `pending`, given back to the thread's pool once those rows are written. */
+  private readonly copies = new PendingCopies();
   private schema: A.Schema | null = null;
   /** See `makeTemplate`; undefined until the first row group. */
   private template: Template | null | undefined;
@@ -315,13 +273,14 @@ export class ParquetStreamWriter {
 
   /**
    * Add the table's rows. Its buffers are copied before this returns (the caller may reuse
-   * them as soon as the returned promise is created); full row groups are written.
+   * them as soon as the returned promise is created), into memory reused once the rows are
+   * written (pending-rows.ts); full row groups are written.
    */
   async write(table: A.Table): Promise<void> {
     if (table.numRows === 0) return;
     for (const batch of table.batches) {
       if (batch.numRows === 0) continue;
-      const copy = copyBatch(batch, this.schema, this.options.uri);
+      const copy = this.copies.copyBatch(batch, this.schema, this.options.uri);
       this.schema ??= copy.schema;
       this.pending.push(copy);
       this.pendingRows += copy.numRows;
@@ -340,9 +299,13 @@ export class ParquetStreamWriter {
     this.pending = rest;
     this.pendingRows -= rows;
     this.pendingBytes = rest.reduce((n, b) => n + batchBytes(b), 0);
-    if (await this.writeAssembled(head)) return;
-    const bytes = writeTable(head, { ...this.options, maxRowGroupRows: rows });
-    await this.concat.append(bytes, rows);
+    if (!(await this.writeAssembled(head))) {
+      const bytes = writeTable(head, { ...this.options, maxRowGroupRows: rows });
+      await this.concat.append(bytes, rows);
+    }
+    // Every row is encoded (copied out) and none is left pending: their memory can serve the
+    // next copies. (Rows left after a partial flush still live in the same buffers.)
+    if (this.pending.length === 0) this.copies.release();
   }
 
   /**
