@@ -182,12 +182,17 @@ export async function finalizeRun(plan: RunPlan, outcomes: readonly (readonly Fi
     // Bounded retries and timeouts: a dead webhook delays the end of a run by seconds, never fails it.
     if (plan.spec.monitoring?.webhook) await postAlert(plan.spec.monitoring.webhook, alertPayload(manifest, manifestUri), options.log);
   }
-  // Lineage never fails a run: emitRunFinish reports problems instead of throwing.
-  await emitRunFinish(manifest, { log: options.log });
-  // Staging goes only after the manifest: a finalize that dies before writing it runs again
-  // from the same plan and staged files (both under the run's staging prefix). After the
-  // manifest, this run's leftovers (and any older finished run's) are abandoned.
-  await deleteStaged(store, stagingPrefix(plan.outputRoot, plan.runId));
-  await sweepFinishedStaging(store, plan.outputRoot);
+  // Lineage never fails a run: emitRunFinish reports problems instead of throwing. It and
+  // the clean-up below need only the manifest, not each other: they run together.
+  const lineage = emitRunFinish(manifest, { log: options.log });
+  try {
+    // Staging goes only after the manifest: a finalize that dies before writing it runs again
+    // from the same plan and staged files (both under the run's staging prefix). After the
+    // manifest, this run's leftovers (and any older finished run's) are abandoned.
+    await deleteStaged(store, stagingPrefix(plan.outputRoot, plan.runId));
+    await sweepFinishedStaging(store, plan.outputRoot);
+  } finally {
+    await lineage;
+  }
   return { manifest, manifestUri };
 }
