@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { demoDates, demoPartition } from '../demo/demo-data.js';
 import { makeDemoModels } from '../model/build/demo.js';
+import { limitWasmTierUpForColdRun } from '../parquet/wasm-tiering.js';
 import { runJob } from '../run/run-job.js';
 import { parseJobSpec, type JobSpec } from '../spec/job-spec.js';
 import { createReporter } from './progress.js';
@@ -100,6 +101,9 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const reporter = createReporter();
   await ensureDemoData(dir, rows, (line) => reporter.summary(line));
   const specs = await writeDemoModels(dir);
+  // A one-shot process: optimize only what pays off in a short run (after the data, which the
+  // main thread writes with parquet-wasm itself).
+  limitWasmTierUpForColdRun();
   let code: number = EXIT.ok;
   for (const name of chosen) {
     reporter.summary(`scoring with ${name} (${join(dir, 'models', `${name}.onnx`)}) ...`);

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parseJobSpec, SpecError, type JobSpec } from '../spec/job-spec.js';
 import { runJob, type RunResult } from '../run/run-job.js';
+import { limitWasmTierUpForColdRun } from '../parquet/wasm-tiering.js';
 import type { PartitionSelection } from '../run/plan.js';
 import { createReporter, type Reporter } from './progress.js';
 import { formatCount } from './count-format.js';
@@ -96,6 +97,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   const threads = positiveInt(values.threads, '--threads');
   if (threads === 0) throw new UsageError('--threads expects at least 1, got 0');
   const reporter = createReporter();
+  // One run per process: optimize only what pays off in a short run (see wasm-tiering.ts).
+  limitWasmTierUpForColdRun();
   const started = performance.now();
   const result = await runJob(spec, {
     selection,

@@ -57,7 +57,10 @@ function run(): void {
   const source = readFileSync(bundle, 'utf8');
   const dir = cacheDir();
   // The key covers what V8 checks anyway (source, version, flags), so a stale file is not read.
-  const key = createHash('sha256').update(source).update(process.version).update(process.arch).update(JSON.stringify(process.execArgv)).digest('hex').slice(0, 24);
+  // V8 also checks its flags, some of which the main thread may set at run time (see
+  // parquet/wasm-tiering.ts): those go into the key too.
+  const flags = process.env.BATCHSCORE_WASM_TIER_UP_FILTER ?? '';
+  const key = createHash('sha256').update(source).update(process.version).update(process.arch).update(JSON.stringify(process.execArgv)).update(flags).digest('hex').slice(0, 24);
   const path = dir ? join(dir, `score-thread-${key}.v8cache`) : null;
   const cachedData = path ? readOwned(path) : undefined;
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: bundle, ...(cachedData && { cachedData }) });

@@ -79,6 +79,19 @@ describe('scoring thread code cache', () => {
     assert.ok(now.length > 10_000);
   });
 
+  it('keeps one cache per V8 tiering setting: a run with default tiering neither rejects nor rewrites the one-shot cache', () => {
+    const home = join(dir.path, 'cache-t');
+    const limited = run({ XDG_CACHE_HOME: home });
+    const [oneShot] = cacheFiles(home);
+    assert.ok(oneShot, 'the one-shot run wrote its cache');
+    const inode = statSync(join(home, 'batchscore', oneShot)).ino;
+    const full = run({ XDG_CACHE_HOME: home, BATCHSCORE_WASM_TIERING: 'full' });
+    assert.deepEqual(full, limited, 'the same outputs whatever V8 optimizes');
+    assert.equal(cacheFiles(home).length, 2, 'a second cache, keyed by the other flags');
+    run({ XDG_CACHE_HOME: home });
+    assert.equal(statSync(join(home, 'batchscore', oneShot)).ino, inode, 'the one-shot cache is still valid and used');
+  });
+
   it('uses no cache in a folder others can write, nor when switched off', () => {
     const open = join(dir.path, 'cache-c');
     mkdirSync(join(open, 'batchscore'), { recursive: true });
