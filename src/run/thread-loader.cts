@@ -16,7 +16,7 @@
  * error: the thread then compiles as it would have anyway.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -53,12 +53,31 @@ function readOwned(path: string): Buffer | undefined {
   }
 }
 
+const CACHE_FILE = /^score-thread-[0-9a-f]{24}\.v8cache(\.\d+\.[0-9a-z]+)?$/;
+/** Files of other builds (and temporary files of crashed writes) older than this go. */
+const PRUNE_AFTER_MS = 30 * 24 * 3600 * 1000;
+
+/**
+ * Remove cache files of other builds not written for a month: every build writes one (~1 MB)
+ * and nothing else would ever delete them. A build still in use just writes its file again.
+ */
+function pruneCaches(dir: string, keep: string): void {
+  for (const name of readdirSync(dir)) {
+    const file = join(dir, name);
+    if (!CACHE_FILE.test(name) || file === keep) continue;
+    try {
+      if (Date.now() - statSync(file).mtimeMs > PRUNE_AFTER_MS) unlinkSync(file);
+    } catch {
+      // Gone already, or not ours to remove: leave it.
+    }
+  }
+}
+
 function run(): void {
   const source = readFileSync(bundle, 'utf8');
   const dir = cacheDir();
-  // The key covers what V8 checks anyway (source, version, flags), so a stale file is not read.
-  // V8 also checks its flags, some of which the main thread may set at run time (see
-  // parquet/wasm-tiering.ts): those go into the key too.
+  // The key covers what V8 checks anyway (source, version, flags), so a stale file is not read;
+  // flags the main thread may set at run time (parquet/wasm-tiering.ts) come through the env.
   const flags = process.env.BATCHSCORE_WASM_TIER_UP_FILTER ?? '';
   const key = createHash('sha256').update(source).update(process.version).update(process.arch).update(JSON.stringify(process.execArgv)).update(flags).digest('hex').slice(0, 24);
   const path = dir ? join(dir, `score-thread-${key}.v8cache`) : null;
@@ -72,6 +91,7 @@ function run(): void {
         const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`;
         writeFileSync(tmp, script.createCachedData(), { mode: 0o600, flag: 'wx' });
         renameSync(tmp, path);
+        pruneCaches(dir!, path);
       } catch {
         // No cache this time.
       }

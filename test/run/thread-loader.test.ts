@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -90,6 +90,24 @@ describe('scoring thread code cache', () => {
     assert.equal(cacheFiles(home).length, 2, 'a second cache, keyed by the other flags');
     run({ XDG_CACHE_HOME: home });
     assert.equal(statSync(join(home, 'batchscore', oneShot)).ino, inode, 'the one-shot cache is still valid and used');
+  });
+
+  it('removes cache files of other builds (and crashed writes) not written for a month', () => {
+    const home = join(dir.path, 'cache-p');
+    const folder = join(home, 'batchscore');
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    const old = join(folder, `score-thread-${'a'.repeat(24)}.v8cache`);
+    const oldTemp = join(folder, `score-thread-${'b'.repeat(24)}.v8cache.123.x1y2`);
+    const recent = join(folder, `score-thread-${'c'.repeat(24)}.v8cache`);
+    const other = join(folder, 'notes.txt');
+    for (const f of [old, oldTemp, recent, other]) writeFileSync(f, 'x', { mode: 0o600 });
+    const longAgo = new Date(Date.now() - 40 * 24 * 3600 * 1000);
+    for (const f of [old, oldTemp, other]) utimesSync(f, longAgo, longAgo);
+    run({ XDG_CACHE_HOME: home });
+    assert.ok(!existsSync(old) && !existsSync(oldTemp), 'month-old cache files are gone');
+    assert.ok(existsSync(recent), 'a recent cache of another build stays');
+    assert.ok(existsSync(other), 'files that are not caches stay');
+    assert.equal(cacheFiles(home).length, 2, 'this build wrote its own');
   });
 
   it('uses no cache in a folder others can write, nor when switched off', () => {
