@@ -112,23 +112,30 @@ function outcome(fn: () => void, out: Float32Array | Float64Array): string {
   return `ok ${Buffer.from(out.buffer, out.byteOffset, out.byteLength).toString('base64')}`;
 }
 
+const NULL_POLICIES: NullPolicy[] = ['nan', 'error', { impute: {} }];
+const FINITE_POLICIES: NonFinitePolicy[] = ['keep', 'error', 'as-null'];
+
+/** Trial `trial`'s random columns (of `kinds`, up to `maxWidth` of them), policy and row range. */
+function randomTrial(trial: number, kinds: readonly Kind[], maxWidth: number) {
+  const width = 1 + Math.floor(rnd() * maxWidth);
+  const rows = 1 + Math.floor(rnd() * 1500);
+  const nullRate = rnd() < 0.5 ? 0 : rnd() * 0.05;
+  const badRate = rnd() < 0.5 ? 0 : rnd() * 0.003;
+  const columns = Array.from({ length: width }, (_, j) => makeColumn(`f${j}`, kinds[Math.floor(rnd() * kinds.length)]!, rows, nullRate, badRate));
+  const names = columns.map((c) => c.name);
+  const nulls = NULL_POLICIES[trial % 3]!;
+  const imputed: NullPolicy = typeof nulls === 'object' ? { impute: Object.fromEntries(names.map((n, j) => [n, j * 1.5 - 2])) } : nulls;
+  const policy = fillPolicy(names, imputed, FINITE_POLICIES[Math.floor(trial / 3) % 3]!);
+  const start = Math.floor(rnd() * rows);
+  const count = Math.max(1, Math.floor(rnd() * (rows - start)));
+  return { width, columns, policy, start, count };
+}
+
 test('fast and reference fills agree bit for bit, errors included', () => {
-  const nullPolicies: NullPolicy[] = ['nan', 'error', { impute: {} }];
-  const finitePolicies: NonFinitePolicy[] = ['keep', 'error', 'as-null'];
   let cases = 0;
   for (let trial = 0; trial < 240; trial++) {
     const kinds: Kind[] = rnd() < 0.6 ? ['f32'] : ['f32', 'f64', 'i32', 'i64', 'u8'];
-    const width = 1 + Math.floor(rnd() * 13);
-    const rows = 1 + Math.floor(rnd() * 1500);
-    const nullRate = rnd() < 0.5 ? 0 : rnd() * 0.05;
-    const badRate = rnd() < 0.5 ? 0 : rnd() * 0.003;
-    const columns = Array.from({ length: width }, (_, j) => makeColumn(`f${j}`, kinds[Math.floor(rnd() * kinds.length)]!, rows, nullRate, badRate));
-    const names = columns.map((c) => c.name);
-    const nulls = nullPolicies[trial % 3]!;
-    const imputed: NullPolicy = typeof nulls === 'object' ? { impute: Object.fromEntries(names.map((n, j) => [n, j * 1.5 - 2])) } : nulls;
-    const policy = fillPolicy(names, imputed, finitePolicies[Math.floor(trial / 3) % 3]!);
-    const start = Math.floor(rnd() * rows);
-    const count = Math.max(1, Math.floor(rnd() * (rows - start)));
+    const { width, columns, policy, start, count } = randomTrial(trial, kinds, 13);
     const Out = rnd() < 0.75 ? Float32Array : Float64Array;
     // Matrix layout, and one column at stride 1 (per-feature inputs).
     const fast = new Out(count * width).fill(-7);
@@ -147,8 +154,6 @@ test('fast and reference fills agree bit for bit, errors included', () => {
 });
 
 test('with the SIMD copier (columns and matrix in WebAssembly memory), fills agree with the reference bit for bit', () => {
-  const nullPolicies: NullPolicy[] = ['nan', 'error', { impute: {} }];
-  const finitePolicies: NonFinitePolicy[] = ['keep', 'error', 'as-null'];
   const host = testHost();
   const copier = createWasmRowCopier(host);
   assert.ok(copier, 'WebAssembly SIMD is available on this machine');
@@ -159,17 +164,7 @@ test('with the SIMD copier (columns and matrix in WebAssembly memory), fills agr
     return r;
   };
   for (let trial = 0; trial < 120; trial++) {
-    const width = 1 + Math.floor(rnd() * 40);
-    const rows = 1 + Math.floor(rnd() * 1500);
-    const nullRate = rnd() < 0.5 ? 0 : rnd() * 0.05;
-    const badRate = rnd() < 0.5 ? 0 : rnd() * 0.003;
-    const columns = Array.from({ length: width }, (_, j) => makeColumn(`f${j}`, 'f32', rows, nullRate, badRate));
-    const names = columns.map((c) => c.name);
-    const nulls = nullPolicies[trial % 3]!;
-    const imputed: NullPolicy = typeof nulls === 'object' ? { impute: Object.fromEntries(names.map((n, j) => [n, j * 1.5 - 2])) } : nulls;
-    const policy = fillPolicy(names, imputed, finitePolicies[Math.floor(trial / 3) % 3]!);
-    const start = Math.floor(rnd() * rows);
-    const count = Math.max(1, Math.floor(rnd() * (rows - start)));
+    const { width, columns, policy, start, count } = randomTrial(trial, ['f32'], 40);
     // Every chunk's values moved into the WebAssembly memory, views taken after the last
     // allocation (the matrix's).
     const placed = columns.map((c) => c.chunks.map((ch) => host.place(ch.values as Float32Array)));
