@@ -16,7 +16,7 @@
  * `Authorization: Bearer …`), `OPENLINEAGE_DISABLED=true` (no HTTP; the file is still written:
  * it is part of the run's record).
  */
-import { PreconditionFailedError, type ObjectStore } from '../storage/object-store.js';
+import { NotFoundError, PreconditionFailedError, type ObjectStore } from '../storage/object-store.js';
 import { resolveUri } from '../storage/resolve.js';
 import { runtimeInfo } from '../run/runtime-info.js';
 import { BATCHSCORE_REPOSITORY } from './facets.js';
@@ -85,9 +85,14 @@ export function lineageKey(outputRoot: string, runId: string): string {
  * runs again checks, after an earlier one died between the manifest and the lineage event.
  */
 export async function hasRunEndEvent(store: ObjectStore, outputRoot: string, runId: string): Promise<boolean> {
-  const key = lineageKey(outputRoot, runId);
-  if (!(await store.head(key))) return false;
-  for (const line of Buffer.from(await store.get(key)).toString('utf8').split('\n')) {
+  let bytes: Uint8Array;
+  try {
+    bytes = await store.get(lineageKey(outputRoot, runId));
+  } catch (err) {
+    if (err instanceof NotFoundError) return false;
+    throw err;
+  }
+  for (const line of Buffer.from(bytes).toString('utf8').split('\n')) {
     try {
       const e = JSON.parse(line) as { eventType?: unknown; run?: { runId?: unknown } };
       if ((e.eventType === 'COMPLETE' || e.eventType === 'FAIL') && e.run?.runId === runId) return true;
