@@ -221,11 +221,27 @@ export function encodeNumericColumn(vector: A.Vector, name: string, compression:
   const encode = (asDelta: boolean, ascending: boolean) => encodeChunk(gathered, kind, rows, name, compression, optional, asDelta, ascending);
   if (delta === 'ascending' && !kind.float && gathered.nulls === 0) {
     const part = encode(true, true);
-    if (part !== DESCENDS) return part;
+    // Declined (values past 2^51, where a delta may not be exact, before the whole column was
+    // seen): arrow-rs writes it if it ascends, as it always did; else it is PLAIN, here.
+    if (part !== DESCENDS && (part !== null || ascends(numbers(gathered.bytes, kind) as Int32Array, kind.physical === INT64, rows))) return part;
   }
   // Asked for PLAIN, or for delta without the ascending rule: never DESCENDS.
   const part = encode(delta === true, false);
   return part === DESCENDS ? null : part;
+}
+
+/** Whether no value is below the one before it, compared exactly (int64 by its halves). */
+function ascends(words: Int32Array, wide: boolean, rows: number): boolean {
+  if (!wide) {
+    for (let i = 1; i < rows; i++) if (words[i]! < words[i - 1]!) return false;
+    return true;
+  }
+  for (let i = 1; i < rows; i++) {
+    const hi = words[2 * i + 1]!;
+    const prevHi = words[2 * i - 1]!;
+    if (hi < prevHi || (hi === prevHi && words[2 * i]! >>> 0 < words[2 * i - 2]! >>> 0)) return false;
+  }
+  return true;
 }
 
 /** `encodeChunk`'s answer when asked for an ascending column and a value decreased. */

@@ -65,7 +65,8 @@ export class ScoreBuffers {
       if (this.f64.length < n) this.f64 = new Float64Array(n);
       return this.f64;
     }
-    if (this.wasm) return this.wasm.matrix(n);
+    const inHost = this.wasm?.matrix(n);
+    if (inHost) return inHost;
     if (this.f32.length < n) this.f32 = new Float32Array(n);
     return this.f32;
   }

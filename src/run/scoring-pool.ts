@@ -6,6 +6,8 @@
  */
 // ONNX Runtime's telemetry off in the process environment before any scoring thread loads it.
 import '../model/ort-env.js';
+// The V8 tier-up setting threads read from the environment is this process's own (see there).
+import '../parquet/wasm-tiering.js';
 import { abandonPart, discardPart } from './file-parts.js';
 import { sweepThreadSpillFiles } from './spill-files.js';
 import type { ThreadPoolOptions } from './thread-pool.js';

@@ -107,10 +107,10 @@ const HI64 = [8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31];
 export const FILL_BLOCK_ROWS = 256;
 
 /**
- * func 0, core(cols, ncols, row0, n, out) -> i32: columns in groups of four, rows four at a
+ * func `at`, core(cols, ncols, row0, n, out) -> i32: columns in groups of four, rows four at a
  * time; the leftovers (the last ncols % 4 columns, the last n % 4 rows) by `scalar`.
  */
-function core(): { locals: [number, number][]; body: number[] } {
+function core(at: number): { locals: [number, number][]; body: number[] } {
   // params 0 cols, 1 ncols, 2 row0, 3 n, 4 out
   const [cols, ncols, row0, n, out] = [0, 1, 2, 3, 4];
   // i32 locals 5..14, v128 locals 15..23
@@ -154,8 +154,8 @@ function core(): { locals: [number, number][]; body: number[] } {
   }
   f.end().end();
   // scalar(columns j.. for all rows) | scalar(columns ..j for rows end4..) | any lane NaN
-  f.get(cols).get(ncols).get(j).get(ncols).get(row0).get(row0).get(end).get(out).call(2);
-  f.get(cols).get(ncols).i32(0).get(j).get(row0).get(end4).get(end).get(out).call(2);
+  f.get(cols).get(ncols).get(j).get(ncols).get(row0).get(row0).get(end).get(out).call(at + 2);
+  f.get(cols).get(ncols).i32(0).get(j).get(row0).get(end4).get(end).get(out).call(at + 2);
   f.or();
   f.get(acc).get(acc).f32x4Ne().anyTrue();
   f.or();
@@ -163,8 +163,8 @@ function core(): { locals: [number, number][]; body: number[] } {
   return { locals: [[10, I32], [9, V128]], body: f.code };
 }
 
-/** func 1, exported fill: `core` over blocks of FILL_BLOCK_ROWS rows. */
-function fill(): { locals: [number, number][]; body: number[] } {
+/** func `at` + 1, exported fill: `core` over blocks of FILL_BLOCK_ROWS rows. */
+function fill(at: number): { locals: [number, number][]; body: number[] } {
   const [cols, ncols, row0, n, out] = [0, 1, 2, 3, 4];
   const [done, m, z] = [5, 6, 7];
   const f = new Body();
@@ -173,7 +173,7 @@ function fill(): { locals: [number, number][]; body: number[] } {
     f.get(done).get(n).geU().brIf(1);
     // m = min(block, n - done)
     f.i32(FILL_BLOCK_ROWS).get(n).get(done).sub().i32(FILL_BLOCK_ROWS).get(n).get(done).sub().ltU().select().set(m);
-    f.get(z).get(cols).get(ncols).get(row0).get(done).add().get(m).get(out).get(done).get(ncols).mul().i32(4).mul().add().call(0).or().set(z);
+    f.get(z).get(cols).get(ncols).get(row0).get(done).add().get(m).get(out).get(done).get(ncols).mul().i32(4).mul().add().call(at).or().set(z);
     f.get(done).i32(FILL_BLOCK_ROWS).add().set(done);
     f.br(0);
   }
@@ -183,7 +183,7 @@ function fill(): { locals: [number, number][]; body: number[] } {
   return { locals: [[3, I32]], body: f.code };
 }
 
-/** func 2, scalar(cols, ncols, j0, j1, row0, r0, r1, out) -> i32: columns [j0, j1), rows [r0, r1). */
+/** func `at` + 2, scalar(cols, ncols, j0, j1, row0, r0, r1, out) -> i32: columns [j0, j1), rows [r0, r1). */
 function scalar(): { locals: [number, number][]; body: number[] } {
   const [cols, ncols, j0, j1, row0, r0, r1, out] = [0, 1, 2, 3, 4, 5, 6, 7];
   const [j, r, p, x, acc] = [8, 9, 10, 11, 12];
@@ -227,20 +227,31 @@ function name(s: string): number[] {
   return [...uleb(bytes.length), ...bytes];
 }
 
-/** The kernel module's bytes (imports `env.memory`, exports `fill`). */
-export function fillKernelBytes(): Uint8Array {
+/**
+ * The kernel module's bytes (imports `env.memory`, exports `fill`).
+ * @param coreIndex the function index of the copying loop (`core`), 0 unless V8 is told to
+ *   optimize one function index only (`--wasm-tier-up-filter`, see parquet/wasm-tiering.ts):
+ *   empty functions before it then put the loop at that index, so it is optimized too
+ *   instead of running as baseline code (~2× slower).
+ */
+export function fillKernelBytes(coreIndex = 0): Uint8Array {
+  if (!Number.isInteger(coreIndex) || coreIndex < 0 || coreIndex > 100_000) throw new RangeError(`fill-kernel: coreIndex must be an integer from 0 to 100000, got ${coreIndex}`);
   const types = vector([
     [0x60, ...vector([[I32], [I32], [I32], [I32], [I32]]), ...vector([[I32]])],
     [0x60, ...vector([[I32], [I32], [I32], [I32], [I32], [I32], [I32], [I32]]), ...vector([[I32]])],
+    ...(coreIndex > 0 ? [[0x60, 0, 0]] : []),
   ]);
   // memory import: limits flag 0 (no maximum), 1 page at least
   const imports = vector([[...name('env'), ...name('memory'), 0x02, 0x00, 1]]);
-  const functions = vector([[0], [0], [1]]);
-  const exports = vector([[...name('fill'), 0x00, 1]]);
-  const bodies = [core(), fill(), scalar()].map(({ locals, body }) => {
+  const padding = new Array<number[]>(coreIndex).fill([2]);
+  const functions = vector([...padding, [0], [0], [1]]);
+  const exports = vector([[...name('fill'), 0x00, ...uleb(coreIndex + 1)]]);
+  // An empty function: no locals, `end`.
+  const empty = [2, 0, 0x0b];
+  const bodies = [...new Array<number[]>(coreIndex).fill(empty), ...[core(coreIndex), fill(coreIndex), scalar()].map(({ locals, body }) => {
     const content = [...vector(locals.map(([count, type]) => [...uleb(count), type])), ...body];
     return [...uleb(content.length), ...content];
-  });
+  })];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, types),

@@ -28,19 +28,38 @@ interface WebAssemblyApi {
 }
 const wasmApi = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
 
-let compiled: object | null | undefined;
+const compiled = new Map<number, object | null>();
 
-/** The compiled kernel, or null where WebAssembly SIMD is not available. */
-function kernelModule(): object | null {
-  if (compiled === undefined) {
+/**
+ * The compiled kernel, or null where WebAssembly SIMD is not available. `coreIndex`: see
+ * `fillKernelBytes` (the one function index V8 may optimize in this process, if limited).
+ */
+function kernelModule(coreIndex: number): object | null {
+  let module = compiled.get(coreIndex);
+  if (module === undefined) {
     try {
-      compiled = new wasmApi.Module(fillKernelBytes());
+      module = new wasmApi.Module(fillKernelBytes(coreIndex));
     } catch {
-      compiled = null;
+      module = null;
     }
+    compiled.set(coreIndex, module);
   }
-  return compiled;
+  return module;
 }
+
+/** The index V8's optimization is limited to in this process (parquet/wasm-tiering.ts), else 0. */
+function limitedTierUpIndex(): number {
+  const v = Number(process.env.BATCHSCORE_WASM_TIER_UP_FILTER);
+  return Number.isInteger(v) && v > 0 && v <= 100_000 ? v : 0;
+}
+
+/** Largest matrix built in host memory; a bigger one (huge batches) stays in JavaScript. */
+export const MAX_KERNEL_MATRIX_BYTES = 64 << 20;
+/**
+ * Host memory past which no new matrix goes there: wasm32 memory ends at 4 GiB, it never
+ * shrinks, and the decoder needs it more (an allocation that fails there traps).
+ */
+export const MAX_HOST_BYTES_FOR_MATRIX = 1 << 30;
 
 /** A region of host memory, kept and grown as needed (never shrunk: the memory is not). */
 class HostBuffer {
@@ -52,8 +71,8 @@ class HostBuffer {
   /** The region's address, at least `bytes` long. */
   reserve(bytes: number): number {
     if (bytes > this.bytes) {
-      const ptr = this.host.malloc(bytes, 16);
-      if (ptr === 0) throw new RangeError(`wasm-fill: cannot allocate ${bytes} bytes`);
+      // wasm32 addresses are unsigned; the export returns them as signed i32.
+      const ptr = this.host.malloc(bytes, 16) >>> 0;
       if (this.bytes > 0) this.host.free(this.ptr, this.bytes, 16);
       this.ptr = ptr;
       this.bytes = bytes;
@@ -67,7 +86,7 @@ class HostBuffer {
  * WebAssembly SIMD): callers then copy in JavaScript.
  */
 export function createWasmRowCopier(host: WasmHost): WasmRowCopier | null {
-  const module = kernelModule();
+  const module = kernelModule(limitedTierUpIndex());
   if (!module) return null;
   const instance = new wasmApi.Instance(module, { env: { memory: host.memory } });
   return new WasmRowCopier(host, instance.exports.fill as FillFn);
@@ -89,12 +108,15 @@ export class WasmRowCopier {
 
   /**
    * A float32 matrix of at least `n` values in host memory: the same memory on every call
-   * (its contents survive), as a view valid until the host memory grows.
+   * (its contents survive), as a view valid until the host memory grows; null when a new one
+   * would be too big for that memory (the caller then uses a JavaScript array).
    */
-  matrix(n: number): Float32Array {
+  matrix(n: number): Float32Array | null {
     // Call before taking views of the columns to copy: growing this buffer may grow the
     // memory (and detach every view of it).
-    const ptr = this.matrixBuffer.reserve(Math.max(n, 1) * 4);
+    const bytes = Math.max(n, 1) * 4;
+    if (bytes > this.matrixBuffer.bytes && (bytes > MAX_KERNEL_MATRIX_BYTES || this.host.memory.buffer.byteLength + bytes > MAX_HOST_BYTES_FOR_MATRIX)) return null;
+    const ptr = this.matrixBuffer.reserve(bytes);
     return new Float32Array(this.host.memory.buffer, ptr, n);
   }
 

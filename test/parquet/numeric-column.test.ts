@@ -146,6 +146,16 @@ test('a chunk keeps alive at most about twice its bytes (the output holds chunks
   }
 });
 
+test("'ascending' past 2^51: left to arrow-rs only if the whole column ascends, else PLAIN here, as before", () => {
+  const n = 263_144;
+  const up = arrow.makeVector(BigInt64Array.from({ length: n }, (_, i) => 2n ** 52n + BigInt(i)));
+  const dip = arrow.makeVector(BigInt64Array.from({ length: n }, (_, i) => (i === 131_077 ? 2n ** 52n : 2n ** 52n + BigInt(i))));
+  assert.equal(encodeNumericColumn(up, 'id', 'snappy', false, 'ascending'), null);
+  const plain = encodeNumericColumn(dip, 'id', 'snappy', false, 'ascending');
+  assert.ok(plain, 'a column that does not ascend is written here, PLAIN');
+  assert.deepEqual(plain, encodeNumericColumn(dip, 'id', 'snappy', false, false));
+});
+
 test("'monotone' columns: delta only when no value decreases, across batches and pages, as arrow-rs decides", async () => {
   const n = 300_000; // three data pages
   const ascending = (i: number) => BigInt(Math.floor(i / 3)) * 1000n + 7n; // runs of equal values
@@ -155,6 +165,9 @@ test("'monotone' columns: delta only when no value decreases, across batches and
     ['page 2 starts below page 1 ends', (i) => (i === 131_072 ? ascending(i) - 2000n : ascending(i)), 'PLAIN'],
     ['decreasing', (i) => BigInt(n - i), 'PLAIN'],
     ['negative and ascending', (i) => BigInt(i) - 10_000_000_000n, 'DELTA_BINARY_PACKED'],
+    // Past 2^51 a delta column is left to arrow-rs; one that does not ascend is PLAIN here.
+    ['past 2^51, ascending', (i) => 2n ** 52n + BigInt(i), 'DELTA_BINARY_PACKED'],
+    ['past 2^51, one decrease in page 2', (i) => (i === 131_077 ? 2n ** 52n : 2n ** 52n + BigInt(i)), 'PLAIN'],
   ];
   for (const [what, value, encoding] of cases) {
     const ids = BigInt64Array.from({ length: n }, (_, i) => value(i));

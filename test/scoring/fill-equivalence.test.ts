@@ -168,7 +168,7 @@ test('with the SIMD copier (columns and matrix in WebAssembly memory), fills agr
     // Every chunk's values moved into the WebAssembly memory, views taken after the last
     // allocation (the matrix's).
     const placed = columns.map((c) => c.chunks.map((ch) => host.place(ch.values as Float32Array)));
-    const fast = copier.matrix(count * width).fill(-7);
+    const fast = copier.matrix(count * width)!.fill(-7);
     const inWasm: FeatureColumn[] = columns.map((c, j) => ({ name: c.name, chunks: c.chunks.map((ch, k) => ({ ...ch, values: host.view(placed[j]![k]!, ch.values.length) })) }));
     const ref = new Float32Array(count * width).fill(-7);
     const a = outcome(() => fillMatrix(inWasm, start, count, fast, policy, width, counting), fast);
