@@ -17,13 +17,14 @@
  */
 import type * as A from 'apache-arrow';
 import { arrow } from './arrow.js';
-import { CT, encodeStruct, i32, i64, struct, type TField, type TValue } from './thrift.js';
+import { CT, i32, i64, struct, type TField, type TValue } from './thrift.js';
 import type { OutputCompression } from '../spec/job-spec.js';
 import { Bytes } from './byte-buffer.js';
 import { encodeHybrid, encodeOnes } from './rle-hybrid.js';
 import { CODEC_IDS, compress } from './page-compression.js';
 import { binary, bool, list, PageIndexBuilder } from './page-index.js';
 import { BYTE_ARRAY, DATA_PAGE, DICTIONARY_PAGE, PLAIN, RLE, RLE_DICTIONARY } from './format.js';
+import { dataPageHeader, pageHeader } from './page-header.js';
 
 /** One encoded column chunk; every offset in it counts from `bytes[0]`. */
 export interface ColumnPart {
@@ -223,8 +224,6 @@ export function encodeDictionaryColumn(vector: A.Vector, name: string, compressi
   const index = new PageIndexBuilder();
   let uncompressedTotal = 0;
   let unencodedBytes = 0;
-  const pageHeader = (type: number, uncompressed: number, compressed: number, header: TField): Uint8Array =>
-    encodeStruct([{ id: 1, value: i32(type) }, { id: 2, value: i32(uncompressed) }, { id: 3, value: i32(compressed) }, header]);
 
   // 2. Dictionary page: PLAIN (4-byte length, bytes).
   {
@@ -275,10 +274,7 @@ export function encodeDictionaryColumn(vector: A.Vector, name: string, compressi
     encodeHybrid(presentCodes, present, width, page);
     const raw = page.result();
     const body = compress(raw, compression);
-    const header = pageHeader(DATA_PAGE, raw.length, body.length, {
-      id: 5,
-      value: struct([{ id: 1, value: i32(n) }, { id: 2, value: i32(RLE_DICTIONARY) }, { id: 3, value: i32(RLE) }, { id: 4, value: i32(RLE) }]),
-    });
+    const header = dataPageHeader(raw.length, body.length, n, RLE_DICTIONARY);
     index.add({ offset: out.len, size: header.length + body.length, firstRow: first, min: present === 0 ? null : values[pageMin]!, max: present === 0 ? null : values[pageMax]!, nulls: n - present, allNull: present === 0 });
     out.bytes(header);
     out.bytes(body);

@@ -18,9 +18,10 @@ import type { ColumnPart } from './dict-column.js';
 import { CODEC_IDS, compress } from './page-compression.js';
 import { encodeHybrid, encodeOnes } from './rle-hybrid.js';
 import { encodeDeltaBinaryPacked, int64At } from './delta-binary-packed.js';
+import { dataPageHeader } from './page-header.js';
 import { binary, bool, list, PageIndexBuilder } from './page-index.js';
 import { DATA_PAGE, DELTA_BINARY_PACKED, DOUBLE, FLOAT, INT32, INT64, PLAIN, RLE } from './format.js';
-import { CT, encodeStruct, i32, i64, struct, type TField } from './thrift.js';
+import { CT, i32, i64, struct, type TField } from './thrift.js';
 import type { OutputCompression } from '../spec/job-spec.js';
 
 /** Rows per data page (at most 1 MB of 8-byte values). */
@@ -313,12 +314,7 @@ function encodeChunk(
     // A view of the scratch page: `out.bytes(body)` below copies it before the next page.
     const raw = page.view();
     const body = compress(raw, compression);
-    const header = encodeStruct([
-      { id: 1, value: i32(DATA_PAGE) },
-      { id: 2, value: i32(raw.length) },
-      { id: 3, value: i32(body.length) },
-      { id: 5, value: struct([{ id: 1, value: i32(n) }, { id: 2, value: i32(encoding) }, { id: 3, value: i32(RLE) }, { id: 4, value: i32(RLE) }]) },
-    ]);
+    const header = dataPageHeader(raw.length, body.length, n, encoding);
     if (b) pageBounds.push(b);
     index.add({ offset: out.len, size: header.length + body.length, firstRow: first, min: b ? valueBytes(b[0], kind) : null, max: b ? valueBytes(b[1], kind) : null, nulls: n - present, allNull: present === 0 });
     out.bytes(header);
