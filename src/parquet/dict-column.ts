@@ -17,12 +17,12 @@
  */
 import type * as A from 'apache-arrow';
 import { arrow } from './arrow.js';
-import { CT, i32, i64, struct, type TField, type TValue } from './thrift.js';
+import { binary, bool, CT, i32, i64, list, struct, type TField, type TValue } from './thrift.js';
 import type { OutputCompression } from '../spec/job-spec.js';
 import { Bytes } from './byte-buffer.js';
 import { encodeHybrid, encodeOnes } from './rle-hybrid.js';
 import { CODEC_IDS, compress } from './page-compression.js';
-import { binary, bool, list, PageIndexBuilder } from './page-index.js';
+import { PageIndexBuilder } from './page-index.js';
 import { BYTE_ARRAY, DATA_PAGE, DICTIONARY_PAGE, PLAIN, RLE, RLE_DICTIONARY } from './format.js';
 import { dataPageHeader, pageHeader } from './page-header.js';
 

@@ -19,9 +19,9 @@ import { CODEC_IDS, compress } from './page-compression.js';
 import { encodeHybrid, encodeOnes } from './rle-hybrid.js';
 import { encodeDeltaBinaryPacked, int64At } from './delta-binary-packed.js';
 import { dataPageHeader } from './page-header.js';
-import { binary, bool, list, PageIndexBuilder } from './page-index.js';
+import { PageIndexBuilder } from './page-index.js';
 import { DATA_PAGE, DELTA_BINARY_PACKED, DOUBLE, FLOAT, INT32, INT64, PLAIN, RLE } from './format.js';
-import { CT, i32, i64, struct, type TField } from './thrift.js';
+import { binary, bool, CT, i32, i64, list, struct, type TField } from './thrift.js';
 import type { OutputCompression } from '../spec/job-spec.js';
 
 /** Rows per data page (at most 1 MB of 8-byte values). */

@@ -5,11 +5,7 @@
  * null_counts 5. OffsetIndex: page_locations 1 (offset 1, compressed_page_size 2,
  * first_row_index 3).
  */
-import { CT, encodeStruct, i32, i64, struct, type TField, type TValue } from './thrift.js';
-
-export const bool = (v: boolean): TValue => (v ? { t: CT.TRUE, v: true } : { t: CT.FALSE, v: false });
-export const binary = (v: Uint8Array): TValue => ({ t: CT.BINARY, v });
-export const list = (et: number, v: TValue[]): TValue => ({ t: CT.LIST, et, v });
+import { binary, bool, CT, encodeStruct, i32, i64, list, struct, type TField, type TValue } from './thrift.js';
 
 const EMPTY = new Uint8Array(0);
 

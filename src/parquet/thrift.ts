@@ -317,3 +317,6 @@ export const i32 = (v: number): TValue => ({ t: CT.I32, v });
 export const i16 = (v: number): TValue => ({ t: CT.I16, v });
 export const struct = (v: TField[]): TValue => ({ t: CT.STRUCT, v });
 export const structList = (items: TField[][]): TValue => ({ t: CT.LIST, et: CT.STRUCT, v: items.map(struct) });
+export const bool = (v: boolean): TValue => (v ? { t: CT.TRUE, v: true } : { t: CT.FALSE, v: false });
+export const binary = (v: Uint8Array): TValue => ({ t: CT.BINARY, v });
+export const list = (et: number, v: TValue[]): TValue => ({ t: CT.LIST, et, v });
