@@ -10,7 +10,7 @@ import type { ObjectStore } from '../storage/object-store.js';
 import { joinKey, resolveUri } from '../storage/resolve.js';
 import { ModelError, messageOf } from '../model/errors.js';
 import { runsAsIs, scanModel, type ScannedValue } from './model-scan.js';
-import { bindFeatures, BindingError } from '../scoring/binding.js';
+import { bindFeatures, BindingError, type InputSignature } from '../scoring/binding.js';
 import { stagingPrefix } from './commit.js';
 import type { FileTask } from './file-task.js';
 import type { ModelRecord } from './manifest.js';
@@ -29,8 +29,8 @@ export interface RunPlan {
 
 /** What planning needs of a model's signature. */
 interface PlanSignature {
-  inputs: readonly { name: string; elemType: string; shape: readonly (number | string | null)[] }[];
-  outputs: readonly { name: string; elemType: string; shape: readonly (number | string | null)[]; kind: string }[];
+  inputs: readonly InputSignature[];
+  outputs: readonly (InputSignature & { kind: string })[];
   zipMapRemoved: boolean;
 }
 
