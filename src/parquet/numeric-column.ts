@@ -224,23 +224,41 @@ export function encodeNumericColumn(vector: A.Vector, name: string, compression:
     const part = encode(true, true);
     // Declined (values past 2^51, where a delta may not be exact, before the whole column was
     // seen): arrow-rs writes it if it ascends, as it always did; else it is PLAIN, here.
-    if (part !== DESCENDS && (part !== null || ascends(numbers(gathered.bytes, kind) as Int32Array, kind.physical === INT64, rows))) return part;
+    if (part !== DESCENDS && (part !== null || isMonotoneInt(vector))) return part;
   }
   // Asked for PLAIN, or for delta without the ascending rule: never DESCENDS.
   const part = encode(delta === true, false);
   return part === DESCENDS ? null : part;
 }
 
-/** Whether no value is below the one before it, compared exactly (int64 by its halves). */
-function ascends(words: Int32Array, wide: boolean, rows: number): boolean {
-  if (!wide) {
-    for (let i = 1; i < rows; i++) if (words[i]! < words[i - 1]!) return false;
-    return true;
-  }
-  for (let i = 1; i < rows; i++) {
-    const hi = words[2 * i + 1]!;
-    const prevHi = words[2 * i - 1]!;
-    if (hi < prevHi || (hi === prevHi && words[2 * i]! >>> 0 < words[2 * i - 2]! >>> 0)) return false;
+/** An int32/int64 column without nulls whose values never decrease (e.g. ids, event times). */
+export function isMonotoneInt(vector: A.Vector | null): boolean {
+  if (!vector || !arrow.DataType.isInt(vector.type) || vector.type.bitWidth < 32 || vector.nullCount > 0) return false;
+  const signed = vector.type.isSigned;
+  // 64-bit values compared as (high, low) 32-bit halves: reading a BigInt64Array element
+  // allocates a BigInt, which made this check cost as much as encoding the column.
+  let lastHi = Number.NEGATIVE_INFINITY;
+  let lastLo = 0;
+  for (const d of vector.data) {
+    // Arrow JS data: values start at the first row (`offset` is for the validity bitmap).
+    const v = d.values as Int32Array | Uint32Array | BigInt64Array | BigUint64Array;
+    const end = d.length;
+    if (v instanceof BigInt64Array || v instanceof BigUint64Array) {
+      const words = new Uint32Array(v.buffer, v.byteOffset, v.length * 2);
+      for (let i = 0; i < end; i++) {
+        const lo = words[2 * i]!;
+        const hi = signed ? words[2 * i + 1]! | 0 : words[2 * i + 1]!;
+        if (hi < lastHi || (hi === lastHi && lo < lastLo)) return false;
+        lastHi = hi;
+        lastLo = lo;
+      }
+    } else {
+      for (let i = 0; i < end; i++) {
+        const x = v[i]!;
+        if (x < lastHi) return false;
+        lastHi = x;
+      }
+    }
   }
   return true;
 }

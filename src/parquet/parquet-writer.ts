@@ -6,7 +6,7 @@ import type { OutputCompression } from '../spec/job-spec.js';
 import { ParquetError } from './parquet-reader.js';
 import { ParquetConcatenator, ParquetPiece, type ByteSink } from './concat.js';
 import { canEncodeDictionary, encodeDictionaryColumn, type ColumnPart } from './dict-column.js';
-import { canEncodeNumeric, encodeNumericColumn } from './numeric-column.js';
+import { canEncodeNumeric, encodeNumericColumn, isMonotoneInt } from './numeric-column.js';
 import { intField, structListField, field as thriftField, CT, type TField } from './thrift.js';
 import { batchBytes, PendingCopies } from './pending-rows.js';
 
@@ -42,38 +42,6 @@ const CODECS: Record<OutputCompression, PW.Compression> = {
 
 function isStringLike(type: A.DataType): boolean {
   return arrow.DataType.isUtf8(type) || arrow.DataType.isLargeUtf8(type) || arrow.DataType.isDictionary(type);
-}
-
-/** An int32/int64 column without nulls whose values never decrease (e.g. ids, event times). */
-function isMonotoneInt(vector: A.Vector | null): boolean {
-  if (!vector || !arrow.DataType.isInt(vector.type) || vector.type.bitWidth < 32 || vector.nullCount > 0) return false;
-  const signed = vector.type.isSigned;
-  // 64-bit values compared as (high, low) 32-bit halves: reading a BigInt64Array element
-  // allocates a BigInt, which made this check cost as much as encoding the column.
-  let lastHi = Number.NEGATIVE_INFINITY;
-  let lastLo = 0;
-  for (const d of vector.data) {
-    // Arrow JS data: values start at the first row (`offset` is for the validity bitmap).
-    const v = d.values as Int32Array | Uint32Array | BigInt64Array | BigUint64Array;
-    const end = d.length;
-    if (v instanceof BigInt64Array || v instanceof BigUint64Array) {
-      const words = new Uint32Array(v.buffer, v.byteOffset, v.length * 2);
-      for (let i = 0; i < end; i++) {
-        const lo = words[2 * i]!;
-        const hi = signed ? words[2 * i + 1]! | 0 : words[2 * i + 1]!;
-        if (hi < lastHi || (hi === lastHi && lo < lastLo)) return false;
-        lastHi = hi;
-        lastLo = lo;
-      }
-    } else {
-      for (let i = 0; i < end; i++) {
-        const x = v[i]!;
-        if (x < lastHi) return false;
-        lastHi = x;
-      }
-    }
-  }
-  return true;
 }
 
 function messageOf(err: unknown): string {
@@ -330,7 +298,7 @@ export class ParquetStreamWriter {
         encoded.set(f.name, part);
       } else if (template.numeric.has(f.name)) {
         // The encoding arrow-rs would have been told to use (writerProperties).
-        // ('ascending': what isMonotoneInt would say, found while encoding.)
+        // ('ascending': what isMonotoneInt says, found while encoding.)
         const delta = deltaNamed ? arrow.DataType.isInt(f.type) && deltaNamed.has(f.name) : 'ascending';
         // Declined (e.g. integers past 2^52 in a delta column): arrow-rs writes it below.
         const part = encodeNumericColumn(vector, f.name, codec, optional, delta);

@@ -13,6 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type * as PW from 'parquet-wasm';
 import { isScoringThread } from './thread-mode.js';
+import type { WasmHost } from '../scoring/wasm-fill.js';
 
 /** A compiled WebAssembly.Module (the project's `lib` has no WebAssembly types). */
 export type WasmModule = object;
@@ -56,7 +57,7 @@ export function initParquetWasm(module: WasmModule): void {
  * feature matrix is built next to the decoded columns (scoring/wasm-fill.ts). Memory taken
  * with `malloc` belongs to the caller until it gives it back with `free`.
  */
-export function parquetWasmHost(): { memory: { buffer: ArrayBuffer }; malloc(size: number, align: number): number; free(ptr: number, size: number, align: number): void } | null {
+export function parquetWasmHost(): WasmHost | null {
   const r = raw;
   if (!r) return null;
   return { memory: r.memory, malloc: (size, align) => r.__wbindgen_malloc(size, align), free: (ptr, size, align) => r.__wbindgen_free(ptr, size, align) };

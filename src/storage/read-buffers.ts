@@ -96,7 +96,7 @@ export class ReadBuffers {
     if (best >= 0 && (close || !room)) {
       buffer = this.free.splice(best, 1)[0]!;
       (buffer as ResizableArrayBuffer).resize(size);
-    } else if (this.lent.length < this.maxBuffers) {
+    } else if (room) {
       buffer = new (ArrayBuffer as unknown as ResizableArrayBufferConstructor)(size, { maxByteLength: this.maxReadBytes });
     } else {
       return new ArrayBuffer(size);
