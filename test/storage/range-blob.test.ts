@@ -1,7 +1,7 @@
 /**
  * RangeBlob: Blob semantics (checked against Node's real Blob), parquet-wasm reading through
- * it from the filesystem and from S3 (s3rver) with byte ranges only, and agreement with
- * `fs.openAsBlob` on every file of the parquet-testing corpus.
+ * it from the filesystem and from S3 (s3rver) with byte ranges only (the footer in one
+ * request), and agreement with `fs.openAsBlob` on every file of the parquet-testing corpus.
  */
 import assert from 'node:assert/strict';
 import { openAsBlob } from 'node:fs';
@@ -11,7 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { tableFromArrays, tableFromIPC, tableToIPC } from 'apache-arrow';
 import { FileStore } from '../../src/storage/file-store.js';
 import { NotFoundError, type ObjectStore } from '../../src/storage/object-store.js';
-import { openRangeBlob, rangeBlob, type RangeBlob } from '../../src/storage/range-blob.js';
+import { openParquet } from '../../src/parquet/parquet-reader.js';
+import { DEFAULT_TAIL_BYTES, openRangeBlob, rangeBlob, type RangeBlob } from '../../src/storage/range-blob.js';
 import type { S3Store } from '../../src/storage/s3-store.js';
 import { startHttpProxy, type HttpProxy } from '../support/http-proxy.js';
 import { s3StoreFor, startS3rver, type S3rverHandle } from '../support/s3rver.js';
@@ -127,6 +128,46 @@ describe('rangeBlob', () => {
       onTheWire += Number(m[2]) - Number(m[1]) + 1;
     }
     assert.ok(onTheWire < info.size * 0.25, `requested ${onTheWire} of ${info.size} bytes`);
+  });
+
+  it("opening a file over S3 costs one request for its footer: the object's last 64 KiB, read once", async () => {
+    const info = await s3.head('data/three-columns.parquet');
+    assert.ok(info);
+    proxy.requests.length = 0;
+    const blob = rangeBlob(s3, 'data/three-columns.parquet', info.size);
+    const reader = await openParquet(blob, 's3://test/data/three-columns.parquet');
+    try {
+      // Our magic check, then parquet-wasm's footer length, footer and page index reads.
+      const gets = proxy.requests.filter((r) => r.method === 'GET');
+      assert.deepEqual(gets.map((g) => g.headers.range), [`bytes=${info.size - DEFAULT_TAIL_BYTES}-${info.size - 1}`]);
+      assert.deepEqual(reader.rowGroupRows, [ROW_GROUP, ROWS - ROW_GROUP]);
+      const x = (await reader.readRowGroup(1, ['x'])).getChild('x')!.toArray() as Float64Array;
+      assert.deepEqual(x, data.x.subarray(ROW_GROUP));
+    } finally {
+      reader.close();
+    }
+    // Without the tail read: one request per footer piece, and the same data.
+    proxy.requests.length = 0;
+    const plain = rangeBlob(s3, 'data/three-columns.parquet', info.size, { tailBytes: 0 });
+    assert.deepEqual(await readX(plain), data.x.subarray(0, ROW_GROUP));
+    const footerGets = proxy.requests.filter((r) => r.method === 'GET' && Number(/^bytes=(\d+)/.exec(String(r.headers.range))?.[1]) > info.size - DEFAULT_TAIL_BYTES);
+    assert.ok(footerGets.length >= 2, `${footerGets.length} footer reads without the tail read`);
+  });
+
+  it('serves any slice inside the tail from one read, reads outside it as ranges, and retries a failed tail read', async () => {
+    const bytes = Uint8Array.from({ length: 1000 }, (_, i) => i % 251);
+    const key = join(dir.path, 'tail.bin');
+    const reads: [number, number][] = [];
+    const blob = rangeBlob(files, key, 1000, { tailBytes: 100, onRead: (a, b) => reads.push([a, b]) });
+    // Not there yet: the tail read fails, and is not remembered as failed.
+    await assert.rejects(blob.slice(-4).arrayBuffer(), NotFoundError);
+    await files.put(key, bytes);
+    const slices: [number, number][] = [[996, 1000], [900, 1000], [950, 960], [899, 1000], [0, 10], [950, 950]];
+    for (const [a, b] of slices) {
+      assert.deepEqual(new Uint8Array(await blob.slice(a, b).arrayBuffer()), bytes.subarray(a, b), `slice(${a}, ${b})`);
+    }
+    assert.deepEqual(reads, [[900, 1000], [900, 1000], [899, 1000], [0, 10]]);
+    assert.throws(() => rangeBlob(files, key, 1000, { tailBytes: -1 }), /option tailBytes must be a non-negative integer, got -1/);
   });
 
   it('rejects failed reads like a Blob by default, and records the failure', async () => {
