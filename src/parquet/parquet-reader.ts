@@ -5,6 +5,7 @@ import { pw } from './wasm.js';
 import type { ColumnChunk, FeatureColumn } from '../scoring/columns.js';
 import { featureColumn } from './arrow-columns.js';
 import { arrowData, checkSupported, FFIUnsupportedError, numericChunk, readNode, type FFINode } from './ffi.js';
+import { chunkRanges, coalesceRanges, type ByteRange, type ChunkRanges } from './chunk-ranges.js';
 
 /**
  * The byte-range interface every Parquet read goes through: what parquet-wasm's
@@ -18,6 +19,13 @@ export interface BlobLike {
    * settled (parquet-wasm has copied what it read by then): see `ReadBuffers`.
    */
   lease?(): () => void;
+  /**
+   * Optional: start reading these absolute byte ranges now, concurrently (see
+   * `RangeBlob.prefetch`); the reader passes a row group's column chunks before decoding it.
+   */
+  prefetch?(ranges: readonly ByteRange[]): void;
+  /** Optional: forget prefetched bytes nobody asked for; called after each row group. */
+  dropPrefetched?(): void;
 }
 
 /** A Parquet file that cannot be read: corrupt, truncated or of an unsupported layout. */
@@ -82,6 +90,19 @@ export interface ParquetReader {
 
 /** Compressed bytes per decode call (see `columnGroups`). */
 const DECODE_GROUP_BYTES = 6 << 20;
+
+/**
+ * Compressed bytes of one row group fetched ahead of decoding over a blob that can prefetch
+ * (remote stores): all its decode groups' chunks in concurrent requests, up to this much; the
+ * rest is read by each decode call as usual. Bounds the memory that reading ahead costs.
+ */
+const PREFETCH_BYTES = 32 << 20;
+
+/**
+ * Chunks closer than this are fetched in one request. At least the gap parquet-wasm
+ * (arrow-rs) itself coalesces with, so each of its reads lies inside one prefetched range.
+ */
+const PREFETCH_GAP_BYTES = 1 << 20;
 
 /** The WASM memory's current buffer (a new object after every growth). */
 function memoryBuffer(): ArrayBuffer {
@@ -209,6 +230,21 @@ class TableRowGroup implements RowGroupView {
 }
 
 /**
+ * The chunk ranges of the file behind `blob`, from its footer (served from the blob's tail
+ * read over a remote store); null when they cannot be had, and reading goes on without.
+ */
+async function footerChunkRanges(blob: BlobLike): Promise<ChunkRanges | null> {
+  try {
+    const length = new DataView(await blob.slice(blob.size - 8, blob.size - 4).arrayBuffer()).getUint32(0, true);
+    if (length + 12 > blob.size) return null;
+    const footer = new Uint8Array(await blob.slice(blob.size - 8 - length, blob.size - 8).arrayBuffer());
+    return footer.byteLength === length ? chunkRanges(footer, blob.size) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Open a Parquet file through byte-range reads: the footer first, then only the column
  * chunks asked for.
  * @throws ParquetError naming the file when the footer or schema cannot be decoded
@@ -232,6 +268,8 @@ export async function openParquet(blob: BlobLike, uri: string): Promise<ParquetR
     const fileMeta = meta.fileMetadata();
     const schema = arrow.tableFromIPC(file.schema().intoIPCStream()).schema;
     const fileColumns = new Set(schema.fields.map((f) => f.name));
+    // Where the chunks are, for blobs that can fetch a row group's chunks ahead of decoding.
+    const ranges = blob.prefetch ? await footerChunkRanges(blob) : null;
     // Set once a column type is met that FFI does not cover: this file then reads through IPC.
     let ipcOnly = false;
 
@@ -306,13 +344,42 @@ export async function openParquet(blob: BlobLike, uri: string): Promise<ParquetR
       return groups;
     };
 
+    /** Start fetching the chunks of these decode groups of row group `index` (see `PREFETCH_BYTES`). */
+    const prefetch = (index: number, groups: readonly (readonly string[])[]): void => {
+      const inGroup = ranges?.[index];
+      if (!inGroup || !blob.prefetch) return;
+      const wanted: ByteRange[] = [];
+      let bytes = 0;
+      for (const group of groups) {
+        const merged = coalesceRanges(group.flatMap((c) => inGroup.get(c) ?? []), PREFETCH_GAP_BYTES);
+        const size = merged.reduce((n, [a, b]) => n + (b - a), 0);
+        if (wanted.length > 0 && bytes + size > PREFETCH_BYTES) break;
+        wanted.push(...merged);
+        bytes += size;
+      }
+      blob.prefetch(wanted);
+    };
+
     const readView = async (index: number, columns: readonly string[]): Promise<RowGroupView> => {
+      try {
+        return await decodeView(index, columns);
+      } finally {
+        blob.dropPrefetched?.();
+      }
+    };
+
+    const decodeView = async (index: number, columns: readonly string[]): Promise<RowGroupView> => {
       const rows = rowGroupRows[index];
       if (rows === undefined) throw new ParquetError(uri, `no row group ${index} (file has ${rowGroupRows.length})`);
-      if (ipcOnly || rows === 0) return new TableRowGroup(index, rows, viaIPC(index, columns, await decode(index, columns)), uri);
+      if (ipcOnly || rows === 0) {
+        prefetch(index, [columns]);
+        return new TableRowGroup(index, rows, viaIPC(index, columns, await decode(index, columns)), uri);
+      }
       const streams: PW.FFIStream[] = [];
+      const groups = columnGroups(index, columns);
+      prefetch(index, groups);
       try {
-        for (const group of columnGroups(index, columns)) {
+        for (const group of groups) {
           const wasmTable = await decode(index, group);
           if (wasmTable.numBatches !== 1) {
             wasmTable.free();

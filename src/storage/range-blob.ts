@@ -23,6 +23,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { FileStore } from './file-store.js';
 import { NotFoundError, type ObjectStore } from './object-store.js';
+import { RangeCache } from './range-cache.js';
 import type { ReadBuffers } from './read-buffers.js';
 
 /**
@@ -54,6 +55,15 @@ export interface RangeBlob {
    * when the bytes read since are no longer referenced, e.g. once a decode call settled.
    */
   lease(): () => void;
+  /**
+   * Start reading these absolute object ranges now, concurrently; a later `arrayBuffer()`
+   * of a slice inside one of them is served from it instead of making a request. Only over
+   * remote stores (`rangeBlob`); absent on local files, whose reads cost no round trip.
+   * Ranges go once every byte was served, or at `dropPrefetched()`.
+   */
+  prefetch?(ranges: readonly (readonly [number, number])[]): void;
+  /** Forget what `prefetch` read that was not asked for (in flight or done). */
+  dropPrefetched?(): void;
 }
 
 /** A `RangeBlob` holding a resource (an open file) until closed. */
@@ -102,8 +112,12 @@ interface Source {
   options: RangeBlobOptions;
   /** Open leases of this blob: only its reads under one of them use pooled buffers. */
   leases: number;
-  /** The object's last bytes `[start, end)`, once read (see `tailBytes`). */
-  tail?: { start: number; end: number; bytes: Promise<Uint8Array> | null };
+  /** Remote objects: ranges read ahead (the tail, prefetched chunks); none for local files. */
+  cache?: RangeCache;
+  /** Where the object's tail (see `tailBytes`) begins; undefined: no tail read. */
+  tailStart?: number;
+  /** The object's size. */
+  objectSize: number;
 }
 
 /**
@@ -123,25 +137,19 @@ export function rangeBlob(store: ObjectStore, key: string, size: number, options
   if (!Number.isSafeInteger(tailBytes) || tailBytes < 0) {
     throw new TypeError(`storage: option tailBytes must be a non-negative integer, got ${tailBytes}`);
   }
-  const tail = tailBytes > 0 ? { start: Math.max(0, size - tailBytes), end: size, bytes: null } : undefined;
-  return view({ read, failure: undefined, options, leases: 0, tail }, 0, size);
+  const tailStart = tailBytes > 0 ? Math.max(0, size - tailBytes) : undefined;
+  return view({ read, failure: undefined, options, leases: 0, cache: new RangeCache(read), tailStart, objectSize: size }, 0, size);
 }
 
 /**
- * Bytes `[start, end)` from the object's tail when the range lies in it (reading the tail
- * first if nobody has), else null. A failed tail read is forgotten, so a later read retries.
+ * Read `[start, end)`: from what was read ahead when a held range contains it (reading the
+ * object's tail first when the range lies in it), else with one request.
  */
-function fromTail(source: Source, start: number, end: number): Promise<ArrayBuffer> | null {
-  const tail = source.tail;
-  if (!tail || start < tail.start) return null;
-  if (!tail.bytes) {
-    const reading = source.read(tail.start, tail.end).then((b) => new Uint8Array(b));
-    reading.catch(() => {
-      if (tail.bytes === reading) tail.bytes = null;
-    });
-    tail.bytes = reading;
-  }
-  return tail.bytes.then((bytes) => bytes.slice(start - tail.start, end - tail.start).buffer);
+function readRange(source: Source, start: number, end: number): Promise<ArrayBuffer> {
+  const cache = source.cache;
+  if (!cache) return source.read(start, end);
+  if (source.tailStart !== undefined && start >= source.tailStart) cache.fetch(source.tailStart, source.objectSize, true);
+  return cache.take(start, end) ?? source.read(start, end);
 }
 
 /**
@@ -173,7 +181,7 @@ export async function openRangeBlob(
     if ((err as { code?: string }).code === 'ENOENT') throw new NotFoundError(uri);
     throw new Error(`storage: cannot open ${uri}: ${(err as Error).message}`, { cause: err });
   }
-  const source: Source = { read: () => Promise.reject(new Error('unreachable')), failure: undefined, options, leases: 0 };
+  const source: Source = { read: () => Promise.reject(new Error('unreachable')), failure: undefined, options, leases: 0, objectSize: size };
   source.read = async (start, end) => {
     if (fd === undefined) throw new Error(`storage: read from ${uri} after close`);
     options.onRead?.(start, end);
@@ -200,7 +208,7 @@ export async function openRangeBlob(
 
 /** The Blob-like view of absolute object bytes `[offset, offset + size)`. */
 function view(source: Source, offset: number, size: number): RangeBlob {
-  return {
+  const blob: RangeBlob = {
     size,
     get failure() {
       return source.failure;
@@ -225,7 +233,7 @@ function view(source: Source, offset: number, size: number): RangeBlob {
     async arrayBuffer() {
       if (size === 0) return new ArrayBuffer(0);
       try {
-        return await (fromTail(source, offset, offset + size) ?? source.read(offset, offset + size));
+        return await readRange(source, offset, offset + size);
       } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err));
         source.failure ??= error;
@@ -235,6 +243,15 @@ function view(source: Source, offset: number, size: number): RangeBlob {
       }
     },
   };
+  const cache = source.cache;
+  if (!cache) return blob;
+  blob.prefetch = (ranges) => {
+    for (const [start, end] of ranges) {
+      if (Number.isSafeInteger(start) && Number.isSafeInteger(end) && start >= 0 && end <= source.objectSize) cache.fetch(start, end);
+    }
+  };
+  blob.dropPrefetched = () => cache.drop();
+  return blob;
 }
 
 /** Blob.slice index rules: negative counts from the end; result within `[0, size]`. */

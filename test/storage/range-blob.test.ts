@@ -154,6 +154,27 @@ describe('rangeBlob', () => {
     assert.ok(footerGets.length >= 2, `${footerGets.length} footer reads without the tail read`);
   });
 
+  it('over S3, a row group is read with the requests the reader prefetched: its chunks at once, nothing twice', async () => {
+    const info = await s3.head('data/three-columns.parquet');
+    assert.ok(info);
+    proxy.requests.length = 0;
+    const blob = rangeBlob(s3, 'data/three-columns.parquet', info.size);
+    const reader = await openParquet(blob, 's3://test/data/three-columns.parquet');
+    try {
+      const t = await reader.readRowGroup(0, ['x', 'z']);
+      assert.deepEqual(t.getChild('x')!.toArray(), data.x.subarray(0, ROW_GROUP));
+      assert.deepEqual([...(t.getChild('z')!.toArray() as Float64Array).subarray(0, 5)], [0, 1, 2, 3, 4]);
+    } finally {
+      reader.close();
+    }
+    const gets = proxy.requests.filter((r) => r.method === 'GET').map((g) => String(g.headers.range));
+    // The tail, then x and z of row group 0: two requests, since y (~1.2 MB) lies between
+    // them, more than the 1 MiB gap that is fetched rather than split at.
+    assert.equal(gets[0], `bytes=${info.size - DEFAULT_TAIL_BYTES}-${info.size - 1}`);
+    assert.equal(gets.length, 3, gets.join(', '));
+    assert.equal(new Set(gets).size, gets.length, 'a range was requested twice');
+  });
+
   it('serves any slice inside the tail from one read, reads outside it as ranges, and retries a failed tail read', async () => {
     const bytes = Uint8Array.from({ length: 1000 }, (_, i) => i % 251);
     const key = join(dir.path, 'tail.bin');
