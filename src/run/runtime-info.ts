@@ -1,19 +1,30 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { RuntimeRecord } from './manifest.js';
 import { readGitHead } from './git-head.js';
 
 const require = createRequire(import.meta.url);
 
+/**
+ * The installed version of `name`, from its package.json in the folder Node's resolution
+ * finds it in. Not `require('<name>/package.json')`: packages whose `exports` leave that path
+ * out (parquet-wasm, apache-arrow) refuse it, and their version went unrecorded.
+ */
 function packageVersion(name: string): string {
-  try {
-    const pkg = require(`${name}/package.json`) as { version?: string };
-    return pkg.version ?? 'unknown';
-  } catch {
-    return 'unknown';
+  for (const dir of require.resolve.paths(name) ?? []) {
+    const file = join(dir, name, 'package.json');
+    if (!existsSync(file)) continue;
+    try {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === name && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // An unreadable package.json: look further up, then say unknown.
+    }
   }
+  return 'unknown';
 }
 
 function packageRoot(): string {
