@@ -8,6 +8,7 @@ import { FlowProducer, type FlowJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { JobSpec } from '../spec/job-spec.js';
 import { joinKey, resolveUri } from '../storage/resolve.js';
+import { withAbsolutePaths } from '../spec/absolute-paths.js';
 import { stagingPrefix } from '../run/commit.js';
 import { failedManifest, writeManifest } from '../run/finalize.js';
 import { manifestKey } from '../run/manifest.js';
@@ -81,7 +82,9 @@ export function planUriOf(plan: RunPlan): string {
  * Submit a run. Idempotent per job and window while a run is active (`rerun` forces a new
  * one). A run that cannot be planned is recorded as a failed manifest and not enqueued.
  */
-export async function submitRun(spec: JobSpec, redis: Redis, config: QueueConfig, options: SubmitOptions): Promise<SubmitResult> {
+export async function submitRun(given: JobSpec, redis: Redis, config: QueueConfig, options: SubmitOptions): Promise<SubmitResult> {
+  // Workers run in other directories (or on other machines): relative paths are this one's.
+  const spec = withAbsolutePaths(given);
   const registry = new RunRegistry(redis, `${config.prefix}:${config.queueName}`);
   const window = windowId(spec, options.selection);
   const runId = randomUUID();

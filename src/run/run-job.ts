@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { JobSpec } from '../spec/job-spec.js';
+import { withAbsolutePaths } from '../spec/absolute-paths.js';
 import { taskError, type FileResult, type FileTask } from './file-task.js';
 import { scoringPoolOptions } from './scoring-pool.js';
 import type { FileOutcome } from './finalize.js';
@@ -68,7 +69,9 @@ export function defaultThreads(): number {
  * a failed file fails its partition, which publishes nothing. The manifest is written last,
  * also for a run that cannot start (bad model, nothing to score).
  */
-export async function runJob(spec: JobSpec, options: RunJobOptions = {}): Promise<RunResult> {
+export async function runJob(given: JobSpec, options: RunJobOptions = {}): Promise<RunResult> {
+  // The manifest records where things are, readable from any directory (`verify`, lineage).
+  const spec = withAbsolutePaths(given);
   const runId = options.runId ?? randomUUID();
   const startedAt = new Date();
   const selection = options.selection ?? { kind: 'all' };
