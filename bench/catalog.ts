@@ -120,6 +120,29 @@ function inference(model: DemoModelName, threads: number): Workload {
   };
 }
 
+/** Added to every request to s3rver in the s3-read workloads: a real object store's round trip. */
+export const S3_LATENCY_MS = 20;
+const S3_READ_COLUMNS = ['id', 'segment', ...Array.from({ length: 32 }, (_, i) => `f${i}`)];
+
+/** Reading the job's columns of every file over the S3 API with S3-like latency, one thread. */
+function s3Read(mode: 'ahead' | 'plain'): Workload {
+  return {
+    name: `s3-read-${mode}`,
+    group: 'bound',
+    description:
+      `read only, over s3rver behind a proxy that adds ${S3_LATENCY_MS} ms to every request, one thread: ` +
+      (mode === 'ahead' ? "the pipeline's reads (footer in one request, a row group's chunks fetched together)" : 'one request per parquet-wasm read, in turn (no tail read, no prefetch)'),
+    basis: 'work',
+    threads: 1,
+    async run(data) {
+      const run = await runChild([script('s3-read'), data.inputDir, S3_READ_COLUMNS.join(','), String(S3_LATENCY_MS), mode], data.root);
+      const r = childResult<{ rows: number; workMs: number; requests: number; bytesRead: number }>(run);
+      expectRows(this.name, r.rows, data.rows);
+      return measured(run, r.rows, r.workMs, { requests: r.requests, bytesRead: r.bytesRead });
+    },
+  };
+}
+
 /** Threads DuckDB gets: the brief's "SET threads=2", i.e. both cores of the reference machine. */
 export const DUCKDB_THREADS = 2;
 
@@ -287,6 +310,8 @@ export function allWorkloads(workers = 2): Workload[] {
   return [
     ...models.map(endToEnd),
     decode,
+    s3Read('ahead'),
+    s3Read('plain'),
     ...models.flatMap((m) => [inference(m, 1), inference(m, 2)]),
     ...TREE_BATCHES.map(treeBatch),
     duckdb(1),
@@ -309,6 +334,7 @@ export const INTERLEAVED: readonly (readonly string[])[] = [
   ['e2e-logistic', 'duckdb-sql'],
   ['e2e-mlp', 'infer-mlp-2t'],
   ['e2e-logistic-warm', 'duckdb-sql-warm'],
+  ['s3-read-ahead', 's3-read-plain'],
 ];
 
 /**

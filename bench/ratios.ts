@@ -59,6 +59,7 @@ function specs(): RatioSpec[] {
     { subject: 'e2e-logistic-warm', reference: 'e2e-logistic', primary: false, meaning: 'warm pass vs cold one-shot process' },
     { subject: 'duckdb-sql-warm', reference: 'duckdb-sql', primary: true, meaning: 'DuckDB warm pass vs cold one-shot process' },
     { subject: 'e2e-logistic-big-file', reference: 'e2e-logistic', primary: true, meaning: 'one big file vs 8 files of the standard workload' },
+    { subject: 's3-read-ahead', reference: 's3-read-plain', primary: true, meaning: 'reading over S3 with a round trip per request: footer in one request and chunks fetched together vs one request at a time' },
   );
   // Tree batch sweep: each size against the one the pipeline picks for tree ensembles.
   for (const b of TREE_BATCHES.filter((x) => x !== TREE_BATCH_ROWS)) {

@@ -6,22 +6,11 @@
  *
  *   node dist/bench/workloads/decode.js <input-dir> <col,col,...>
  */
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { openParquet } from '../../src/parquet/parquet-reader.js';
 import { openRangeBlob } from '../../src/storage/range-blob.js';
 import { resolveUri } from '../../src/storage/resolve.js';
 import { printResult } from '../child.js';
-
-/** Parquet files one partition level below `dir` (`dir/key=value/*.parquet`), sorted. */
-export function partitionFiles(dir: string): string[] {
-  const files: string[] = [];
-  for (const part of readdirSync(dir, { withFileTypes: true })) {
-    if (!part.isDirectory() || part.name.startsWith('_') || part.name.startsWith('.')) continue;
-    for (const f of readdirSync(join(dir, part.name))) if (f.endsWith('.parquet')) files.push(join(dir, part.name, f));
-  }
-  return files.sort();
-}
+import { partitionFiles } from '../partition-files.js';
 
 const [inputDir, columnList] = process.argv.slice(2);
 if (!inputDir || !columnList) throw new Error('usage: decode.js <input-dir> <col,col,...>');
