@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parseJobSpec, SpecError, type JobSpec } from '../spec/job-spec.js';
-import { runJob, type RunResult } from '../run/run-job.js';
+import { runJob, type RunJobOptions, type RunResult } from '../run/run-job.js';
 import { limitWasmTierUpForColdRun } from '../parquet/wasm-tiering.js';
 import type { PartitionSelection } from '../run/plan.js';
 import { createReporter, type Reporter } from './progress.js';
@@ -47,10 +47,19 @@ export async function loadSpecFile(path: string): Promise<JobSpec> {
   }
 }
 
-function positiveInt(value: string | undefined, option: string): number | undefined {
+/**
+ * A whole-number option: undefined when absent, else at least `min`. The value must be
+ * digits only: `Number('')` is 0 and `Number(' 2 ')` is 2, so `--threads=` would otherwise
+ * pass as 0. Messages name the option and quote the exact value given.
+ * @throws UsageError for an empty, non-numeric, fractional, too large or too small value
+ */
+export function intOption(value: string | undefined, option: string, min: number): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${option} expects a non-negative integer, got ${JSON.stringify(value)}`);
+  const n = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min) {
+    const expects = min === 0 ? 'a whole number (0 or more)' : min === 1 ? 'a positive whole number' : `a whole number of at least ${min}`;
+    throw new UsageError(`${option} expects ${expects}, got ${JSON.stringify(value)}`);
+  }
   return n;
 }
 
@@ -68,9 +77,27 @@ export function reportRun(reporter: Reporter, result: RunResult, outputUri: stri
   if (t.badRows > 0) {
     reporter.summary(`bad rows: ${t.badRows.toLocaleString('en-US')} rows refused by nulls/nonFinite were published with null predictions (maxBadRowsFraction ${m.spec.maxBadRowsFraction}); the manifest lists the first of each file`);
   }
+  const mon = m.monitoring;
+  if (mon) {
+    // The figures are in the manifest and the report; the line says whether to look.
+    const where = mon.reportUri ? `, report: ${mon.reportUri}` : '';
+    reporter.summary(`monitoring: ${mon.status}${mon.note ? ` (${mon.note})` : ''}${where}`, { monitoring: mon.status });
+  }
   reporter.summary(`outputs:  ${outputUri}`);
   reporter.summary(`manifest: ${result.manifestUri}`);
   return m.status === 'succeeded' ? EXIT.ok : EXIT.failed;
+}
+
+/**
+ * The run's log (drift warnings and alerts, undelivered webhooks and lineage events) as
+ * reporter events: warnings on stderr on a TTY, JSON log lines otherwise. Debug lines (e.g.
+ * "lineage: posted 3 events") are left out: the reporter has no level below info, and
+ * they would be noise on every healthy run.
+ */
+export function runLog(reporter: Reporter): NonNullable<RunJobOptions['log']> {
+  return (level, msg, fields) => {
+    if (level !== 'debug') reporter.event(level, msg, fields);
+  };
 }
 
 /** `batchscore run`: returns the exit code. */
@@ -92,10 +119,11 @@ export async function runCommand(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   if (positionals.length !== 1) throw new UsageError(`run expects one job spec file, got ${positionals.length}`);
-  const spec = await loadSpecFile(positionals[0]!);
+  // Options are checked before the spec is read: a typo is reported as such, not after.
+  const threads = intOption(values.threads, '--threads', 1);
+  const maxFailedPartitions = intOption(values['max-failed-partitions'], '--max-failed-partitions', 0);
   const selection: PartitionSelection = selectionFromArgs(values);
-  const threads = positiveInt(values.threads, '--threads');
-  if (threads === 0) throw new UsageError('--threads expects at least 1, got 0');
+  const spec = await loadSpecFile(positionals[0]!);
   const reporter = createReporter();
   // One run per process: optimize only what pays off in a short run (see wasm-tiering.ts).
   limitWasmTierUpForColdRun();
@@ -103,7 +131,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const result = await runJob(spec, {
     selection,
     threads,
-    maxFailedPartitions: positiveInt(values['max-failed-partitions'], '--max-failed-partitions'),
+    maxFailedPartitions,
     // One run per process: the threads stop while the run is finalized instead of being
     // parked for a next run and torn down by the process exit, after everything else.
     keepThreadsWarm: false,
@@ -111,6 +139,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       if (e.file.error) reporter.event('error', e.file.error.message, { partition: e.partition, file: e.file.input.uri });
       reporter.progress(e.filesDone, e.filesTotal, e.rowsDone, started);
     },
+    log: runLog(reporter),
   });
   return reportRun(reporter, result, spec.output.uri);
 }

@@ -116,7 +116,8 @@ export function requireColumns(domain: string, schema: arrow.Schema, uri: string
   const names = new Set(schema.fields.map((f) => f.name));
   for (const c of columns) {
     if (!names.has(c)) {
-      const has = [...names].slice(0, 20).join(', ');
+      // At most 20 names, and a count of the rest: a cut list must not read as the whole file.
+      const has = [...names].slice(0, 20).join(', ') + (names.size > 20 ? `, … and ${names.size - 20} more` : '');
       throw new Error(`${domain}: ${uri}: column ${JSON.stringify(c)} is missing (file has: ${has})`);
     }
   }

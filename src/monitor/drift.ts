@@ -7,7 +7,9 @@
  * fine grids (numeric only), the change of the missing-value rate, and the share of values
  * outside the reference range (numeric) or never seen in the reference (categories).
  * Schema checks: a reference column missing (alert), a new column (warn), a changed kind
- * (numeric vs categorical: alert) or source type (warn).
+ * (numeric vs categorical: alert) or source type (warn); `monitoring.ignore` columns are
+ * left out on both sides, and predictions are only checked against a reference that has
+ * predictions (see schemaChanges).
  */
 import { nonNullCount, type CategoryProfile } from './category-profile.js';
 import { jensenShannonDistance, psi } from './divergence.js';
@@ -156,28 +158,52 @@ export function bySeverity(a: ColumnDrift, b: ColumnDrift): number {
   return severityRank(b.severity) - severityRank(a.severity) || b.score - a.score || (a.column < b.column ? -1 : a.column > b.column ? 1 : 0);
 }
 
-/** Column set differences between a reference and a current profile set. */
-export function schemaChanges(reference: ProfileSet, current: ProfileSet): SchemaChange[] {
-  const cur = new Map(current.columns.map((c) => [c.name, c]));
-  const ref = new Map(reference.columns.map((c) => [c.name, c]));
+/** What the comparison leaves out: the spec's `monitoring.ignore`. */
+export interface CompareOptions {
+  /** Columns left out on both sides (a reference may hold columns a run does not profile). */
+  ignore?: readonly string[];
+}
+
+/**
+ * Column set differences between a reference and a current profile set. Ignored columns
+ * are left out on both sides: a training-data reference profiles every column (`id`
+ * included), the run none it ignores. A prediction column is compared only with a reference
+ * that has prediction columns: one made from training data has none, so there is nothing
+ * to compare the run's predictions with (no change). A reference that has predictions (a
+ * baseline run) still reports one missing or added.
+ */
+export function schemaChanges(reference: ProfileSet, current: ProfileSet, options: CompareOptions = {}): SchemaChange[] {
+  const ignore = new Set(options.ignore ?? []);
+  const refCols = reference.columns.filter((c) => !ignore.has(c.name));
+  const curCols = current.columns.filter((c) => !ignore.has(c.name));
+  const cur = new Map(curCols.map((c) => [c.name, c]));
+  const ref = new Map(refCols.map((c) => [c.name, c]));
+  const refHasPredictions = refCols.some((c) => c.role === 'prediction');
   const out: SchemaChange[] = [];
-  for (const r of reference.columns) {
+  for (const r of refCols) {
     const c = cur.get(r.name);
     if (!c) out.push({ column: r.name, change: 'missing', reference: r.type, current: null, severity: 'alert' });
     else if (c.stats.kind !== r.stats.kind) out.push({ column: r.name, change: 'kind-changed', reference: r.type, current: c.type, severity: 'alert' });
     else if (c.type !== r.type) out.push({ column: r.name, change: 'type-changed', reference: r.type, current: c.type, severity: 'warn' });
   }
-  for (const c of current.columns) {
-    if (!ref.has(c.name)) out.push({ column: c.name, change: 'added', reference: null, current: c.type, severity: 'warn' });
+  for (const c of curCols) {
+    if (ref.has(c.name)) continue;
+    if (c.role === 'prediction' && !refHasPredictions) continue;
+    out.push({ column: c.name, change: 'added', reference: null, current: c.type, severity: 'warn' });
   }
   return out;
 }
 
-/** Figures of every column present on both sides with the same kind, most severe first. */
-export function compareSets(reference: ProfileSet, current: ProfileSet, spec: MonitoringSpec): ColumnDrift[] {
+/**
+ * Figures of every column present on both sides with the same kind, most severe first.
+ * Ignored columns are left out (`options.ignore`).
+ */
+export function compareSets(reference: ProfileSet, current: ProfileSet, spec: MonitoringSpec, options: CompareOptions = {}): ColumnDrift[] {
+  const ignore = new Set(options.ignore ?? []);
   const ref = new Map(reference.columns.map((c) => [c.name, c]));
   const out: ColumnDrift[] = [];
   for (const c of current.columns) {
+    if (ignore.has(c.name)) continue;
     const r = ref.get(c.name);
     if (r && r.stats.kind === c.stats.kind) out.push(compareColumn(r, c, spec));
   }
@@ -190,11 +216,14 @@ export function compareSets(reference: ProfileSet, current: ProfileSet, spec: Mo
  * sliced by the same column, else against the whole reference).
  */
 export function compareProfiles(reference: DatasetProfile, current: DatasetProfile, spec: MonitoringSpec): DriftReport {
-  const columns = compareSets(reference.overall, current.overall, spec);
-  const schema = schemaChanges(reference.overall, current.overall);
+  // The spec's ignore list applies to both profiles: the current one was built without
+  // those columns, but the reference (training data, an older baseline) may have them.
+  const options: CompareOptions = { ignore: spec.ignore };
+  const columns = compareSets(reference.overall, current.overall, spec, options);
+  const schema = schemaChanges(reference.overall, current.overall, options);
   const slices: SliceDrift[] = current.slices.map((s) => {
     const refSlice = reference.sliceBy === current.sliceBy ? reference.slices.find((r) => r.value === s.value) : undefined;
-    const cols = compareSets(refSlice?.profile ?? reference.overall, s.profile, spec);
+    const cols = compareSets(refSlice?.profile ?? reference.overall, s.profile, spec, options);
     return {
       value: s.value,
       rows: s.profile.rows,

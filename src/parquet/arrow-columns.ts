@@ -23,7 +23,11 @@ export function isNumericFeatureType(type: A.DataType): boolean {
  */
 export function checkSchema(schema: A.Schema, uri: string, features: readonly string[], passthrough: readonly string[]): void {
   const byName = new Map(schema.fields.map((f) => [f.name, f]));
-  const available = () => [...byName.keys()].slice(0, 20).join(', ');
+  // At most 20 names, and a count of the rest: a cut list must not read as the whole file.
+  const available = () => {
+    const names = [...byName.keys()];
+    return names.slice(0, 20).join(', ') + (names.length > 20 ? `, … and ${names.length - 20} more` : '');
+  };
   for (const name of features) {
     const field = byName.get(name);
     if (!field) throw new ColumnError(uri, name, `is missing (file has: ${available()})`);

@@ -160,6 +160,9 @@ export function startScoreWorker(redis: Redis, config: QueueConfig, options: Sco
       maxFailedPartitions: plan.spec.maxFailedPartitions,
       // Renewed while held, so it expires soon after a killed finalizer (like a job lock).
       withPartitionLock: (dir, fn) => registry.withLock(`${out.store.uri(plan.outputRoot)}/${dir}`, fn, lockDuration),
+      // Drift warnings/alerts and undelivered webhooks and lineage events go to the worker's
+      // log; debug lines (events posted) would be noise on every run.
+      log: (level, msg, fields) => level !== 'debug' && log(level, msg, fields),
     });
     faultPoint('after-finalize');
     await registry.setStatus(runId, manifest.status, { manifestUri, finishedAt: manifest.finishedAt });

@@ -46,7 +46,9 @@ export async function postAlert(
 ): Promise<boolean> {
   const attempts = options.attempts ?? 3;
   let last = '';
+  let tried = 0;
   for (let i = 0; i < attempts; i++) {
+    tried = i + 1;
     if (i > 0) await new Promise((r) => setTimeout(r, (options.backoffMs ?? 500) * 2 ** (i - 1)));
     try {
       const res = await fetch(url, {
@@ -55,13 +57,18 @@ export async function postAlert(
         body: JSON.stringify(payload),
         signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
       });
+      // The body is not needed; undici keeps the connection until it is read or cancelled.
+      await res.body?.cancel().catch(() => {});
       if (res.ok) return true;
       last = `HTTP ${res.status}`;
       if (res.status < 500 && res.status !== 429) break;
     } catch (err) {
-      last = (err as Error).message;
+      // fetch says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND…) is its cause.
+      const e = err as Error & { cause?: { code?: string; message?: string } };
+      last = e.name === 'TimeoutError' ? `no response within ${options.timeoutMs ?? 5000} ms` : e.cause?.code ?? e.cause?.message ?? e.message;
     }
   }
-  log?.('warn', `monitoring webhook ${new URL(url).origin} not delivered: ${last}`, { runId: payload.runId });
+  // The origin only: a webhook's path or query often holds its secret token.
+  log?.('warn', `monitoring webhook ${new URL(url).origin} not delivered after ${tried} attempt(s): ${last}`, { runId: payload.runId });
   return false;
 }

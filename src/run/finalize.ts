@@ -14,7 +14,8 @@ import { runtimeInfo } from './runtime-info.js';
 import { emitRunFinish } from '../lineage/emit.js';
 import { faultPoint } from './fault-point.js';
 import { Semaphore } from './semaphore.js';
-import type { MonitorResult } from './monitor-run.js';
+import type { MonitoringRecord, MonitorResult } from './monitor-run.js';
+import { severityRank, type Severity } from '../monitor/thresholds.js';
 import { alertPayload, postAlert } from './alert-webhook.js';
 
 /** What happened to one file: its result, or the error of its last attempt. */
@@ -34,8 +35,40 @@ export interface FinalizeOptions {
    * done), by plan index; the others are published here.
    */
   published?: ReadonlyMap<number, Promise<PartitionRecord>>;
-  /** Where lineage delivery problems are reported. */
+  /**
+   * Where monitoring warnings and alerts, undelivered webhooks and lineage delivery problems
+   * are reported. Without it they are only in the manifest.
+   */
   log?: (level: 'debug' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
+}
+
+/** Most findings a monitoring log line names; the manifest and the report have them all. */
+const MONITORING_LOG_ITEMS = 8;
+
+/**
+ * The log line of a run whose monitoring is warn or alert, naming what made it so, worst
+ * first: schema changes (a missing column is an alert whatever the figures say), then the
+ * columns of the whole data (already most severe first), then columns of slices. Falls back
+ * to the note (e.g. an unreadable reference), so the line never reads "alert: " alone.
+ */
+export function monitoringMessage(record: MonitoringRecord): string {
+  const drift = record.drift;
+  const items: { severity: Severity; text: string }[] = [];
+  for (const s of drift?.schema ?? []) items.push({ severity: s.severity, text: `${s.column} ${s.change} (${s.severity})` });
+  for (const c of drift?.columns ?? []) {
+    if (c.severity !== 'ok') items.push({ severity: c.severity, text: `${c.column} (${c.severity}${c.findings.length ? `: ${c.findings.join(', ')}` : ''})` });
+  }
+  for (const sl of drift?.slices ?? []) {
+    for (const c of sl.columns) {
+      if (c.severity !== 'ok') items.push({ severity: c.severity, text: `${c.column} in ${drift?.sliceBy ?? 'slice'}=${sl.value} (${c.severity})` });
+    }
+  }
+  // Stable sort: within a severity, the order above (schema, whole data, slices) is kept.
+  items.sort((a, b) => severityRank(b.severity) - severityRank(a.severity));
+  const shown = items.slice(0, MONITORING_LOG_ITEMS).map((i) => i.text);
+  if (items.length > shown.length) shown.push(`… and ${items.length - shown.length} more`);
+  // The report's URI is a field of the log line and in the run's summary, not repeated here.
+  return `monitoring ${record.status}: ${shown.join('; ') || record.note || 'see the report'}`;
 }
 
 /** The manifest of a run that could not even be planned. */
@@ -177,8 +210,7 @@ export async function finalizeRun(plan: RunPlan, outcomes: readonly (readonly Fi
   const manifestUri = await writeManifest(manifest);
   faultPoint('after-manifest');
   if (monitored && monitored.record.status !== 'ok') {
-    const top = (monitored.record.drift?.columns ?? []).filter((c) => c.severity !== 'ok').slice(0, 10);
-    options.log?.('warn', `monitoring ${monitored.record.status}: ${top.map((c) => `${c.column} (${c.severity})`).join(', ') || monitored.record.note}`, { runId: plan.runId });
+    options.log?.('warn', monitoringMessage(monitored.record), { runId: plan.runId, monitoring: monitored.record.status, report: monitored.record.reportUri });
     // Bounded retries and timeouts: a dead webhook delays the end of a run by seconds, never fails it.
     if (plan.spec.monitoring?.webhook) await postAlert(plan.spec.monitoring.webhook, alertPayload(manifest, manifestUri), options.log);
   }

@@ -20,6 +20,11 @@ export interface FillPolicy {
   /** Value for nulls per feature (NaN allowed); `undefined` means a null is an error. */
   readonly nullValue: readonly (number | undefined)[];
   readonly nonFinite: NonFinitePolicy;
+  /**
+   * The spec's null policy, only for messages: a refused null names the policy that
+   * refused it. Policies made by hand may leave it out (messages then say less).
+   */
+  readonly nulls?: NullPolicy;
 }
 
 /** Turn the spec's policies into a per-feature `FillPolicy`. */
@@ -29,7 +34,7 @@ export function fillPolicy(features: readonly string[], nulls: NullPolicy, nonFi
     if (nulls === 'error') return undefined;
     return nulls.impute[name];
   });
-  return { nullValue, nonFinite };
+  return { nullValue, nonFinite, nulls };
 }
 
 /**
@@ -297,7 +302,7 @@ function fillColumn(
     if (at < chunkEnd) {
       const local = at - chunkStart;
       const n = Math.min(chunkEnd - at, count - done);
-      copyChunk(column.name, chunk, local, n, out, outPos + done * stride, stride, policy.nullValue[j], policy.nonFinite, at);
+      copyChunk(column.name, chunk, local, n, out, outPos + done * stride, stride, policy.nullValue[j], policy.nonFinite, at, policy.nulls);
       done += n;
     }
     chunkStart = chunkEnd;
@@ -318,6 +323,7 @@ function copyChunk(
   nullValue: number | undefined,
   nonFinite: NonFinitePolicy,
   firstRow: number,
+  nulls: NullPolicy | undefined,
 ): void {
   const values = chunk.values;
   const bitmap = chunk.nullCount > 0 && chunk.nullBitmap && chunk.nullBitmap.length > 0 ? chunk.nullBitmap : null;
@@ -328,7 +334,7 @@ function copyChunk(
     if (bitmap !== null) {
       const b = bit0 + i;
       if ((bitmap[b >> 3]! & (1 << (b & 7))) === 0) {
-        if (nullValue === undefined) throw refused(name, firstRow + i, 'null', 'nulls: "error"; use "nan" or impute');
+        if (nullValue === undefined) throw refused(name, firstRow + i, 'null', nullHint(name, nulls, 'null'));
         out[pos] = nullValue;
         continue;
       }
@@ -337,12 +343,24 @@ function copyChunk(
     // v - v is 0 for every finite number and NaN for NaN and ±Infinity: one cheap test.
     if (checkFinite && v - v !== 0) {
       if (nonFinite === 'error') throw refused(name, firstRow + i, kindOf(v), 'nonFinite: "error"; use "keep" or "as-null"');
-      if (nullValue === undefined) throw refused(name, firstRow + i, kindOf(v), 'nonFinite: "as-null" and nulls: "error"');
+      if (nullValue === undefined) throw refused(name, firstRow + i, kindOf(v), nullHint(name, nulls, 'nonFinite'));
       out[pos] = nullValue;
       continue;
     }
     out[pos] = v;
   }
+}
+
+/**
+ * Why a null (or a non-finite value under `nonFinite: "as-null"`) had no value, in the
+ * terms of the policy the user set: under `impute` the fix is an entry for this column,
+ * not a change of policy.
+ */
+function nullHint(name: string, nulls: NullPolicy | undefined, what: 'null' | 'nonFinite'): string {
+  const prefix = what === 'nonFinite' ? 'nonFinite: "as-null" and ' : '';
+  if (nulls === 'error') return `${prefix}nulls: "error"; use "nan" or impute`;
+  if (typeof nulls === 'object') return `${prefix}nulls: impute has no value for ${JSON.stringify(name)}; add it to nulls.impute or use "nan"`;
+  return `${prefix}no value for nulls of ${JSON.stringify(name)}; use nulls "nan" or impute it`;
 }
 
 function kindOf(v: number): BadValueKind {

@@ -201,3 +201,46 @@ test('columns with fewer than minRows rows are shown but not judged', () => {
   assert.equal(x.severity, 'ok');
   assert.match(x.findings.at(-1)!, /^not judged: 100 rows < minRows 500$/);
 });
+
+test('schema: ignore applies to both sides; predictions are checked only against a reference with predictions', () => {
+  const n = 2000;
+  const x1 = normals(n, 11), x2 = normals(n, 12);
+  const ids = (first: number) => Float64Array.from({ length: n }, (_, i) => first + i);
+  const col = (name: string, role: MonitorColumn['role'], values: Float64Array): MonitorColumn => ({ name, role, type: 'float64', chunks: [{ kind: 'numeric', chunk: chunkOf(values) }] });
+  const probs = (seed: number) => Float64Array.from(normals(n, seed), (v) => 1 / (1 + Math.exp(-v)));
+  // What `batchscore profile <training-data>` gives: every column, all as features, no predictions.
+  const training = dataset(x1, undefined, [col('id', 'feature', ids(0))]);
+  // What a run with ignore: ["id"] profiles: features and predictions, not id.
+  const run = dataset(x2, undefined, [col('probability', 'prediction', probs(13))]);
+  const ignoring = parseMonitoringSpec({ ignore: ['id'] });
+
+  const ok = compareProfiles(training, run, ignoring);
+  assert.deepEqual(ok.schema, []);
+  assert.equal(ok.status, 'ok', JSON.stringify(ok.columns.map((c) => [c.column, c.severity, c.findings])));
+  assert.deepEqual(ok.columns.map((c) => c.column), ['x'], 'the prediction has nothing to be compared with');
+
+  // Without the ignore list, the reference's id is a real missing column.
+  assert.deepEqual(compareProfiles(training, run, spec).schema.map((s) => [s.column, s.change, s.severity]), [['id', 'missing', 'alert']]);
+
+  // A feature the run no longer has still alerts, ignore or not.
+  const noX = emptyDatasetProfile({ sliceBy: null });
+  profileBatch(noX, n, [col('probability', 'prediction', probs(13))]);
+  const gone = compareProfiles(training, noX, ignoring);
+  assert.deepEqual(gone.schema.map((s) => [s.column, s.change, s.severity]), [['x', 'missing', 'alert']]);
+  assert.equal(gone.status, 'alert');
+
+  // An ignored column the current side has (a run profiled before it was ignored) is left out too.
+  const withId = dataset(x2, undefined, [col('id', 'passthrough', ids(n)), col('probability', 'prediction', probs(13))]);
+  const againstTraining = compareProfiles(dataset(x1), withId, ignoring);
+  assert.deepEqual(againstTraining.schema, []);
+  assert.ok(!againstTraining.columns.some((c) => c.column === 'id'));
+
+  // A baseline run's reference has predictions: a renamed prediction is a change.
+  const baseline = dataset(x1, undefined, [col('probability', 'prediction', probs(14))]);
+  const renamed = dataset(x2, undefined, [col('score', 'prediction', probs(13))]);
+  assert.deepEqual(compareProfiles(baseline, renamed, ignoring).schema.map((s) => [s.column, s.change, s.severity]), [
+    ['probability', 'missing', 'alert'], ['score', 'added', 'warn'],
+  ]);
+  // And the same predictions are compared, not skipped.
+  assert.ok(compareProfiles(baseline, run, ignoring).columns.some((c) => c.column === 'probability' && c.psi !== null));
+});

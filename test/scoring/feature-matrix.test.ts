@@ -130,8 +130,8 @@ test('fillPolicy resolves the spec policies per feature', () => {
   assert.equal(nan.nullValue.length, 3);
   assert.ok(nan.nullValue.every((v) => Number.isNaN(v)));
   assert.equal(nan.nonFinite, 'keep');
-  assert.deepEqual(fillPolicy(features, 'error', 'as-null'), { nullValue: [undefined, undefined, undefined], nonFinite: 'as-null' });
-  assert.deepEqual(fillPolicy(features, { impute: { c: 7, a: -1.5 } }, 'error'), { nullValue: [-1.5, undefined, 7], nonFinite: 'error' });
+  assert.deepEqual(fillPolicy(features, 'error', 'as-null'), { nullValue: [undefined, undefined, undefined], nonFinite: 'as-null', nulls: 'error' });
+  assert.deepEqual(fillPolicy(features, { impute: { c: 7, a: -1.5 } }, 'error'), { nullValue: [-1.5, undefined, 7], nonFinite: 'error', nulls: { impute: { c: 7, a: -1.5 } } });
 });
 
 test('row-major output equals the naive reference for several chunk layouts and ranges', () => {
@@ -279,6 +279,16 @@ test('nulls: NaN, impute value, or a FeatureValueError with column, row and kind
       assert.match(err.message, /row 6/);
     }
   }
+  // The hint names the policy that was set: impute lacks this column, it is not "error".
+  const underImpute = featureError(() => fillMatrix(cols, 0, 10, new Float64Array(20), fillPolicy(['ok', 'age'], { impute: { ok: 1 } }, 'keep')));
+  assert.equal(underImpute.hint, 'nulls: impute has no value for "age"; add it to nulls.impute or use "nan"');
+  assert.doesNotMatch(underImpute.message, /"error"/);
+  const underError = featureError(() => fillMatrix(cols, 0, 10, new Float64Array(20), fillPolicy(['ok', 'age'], 'error', 'keep')));
+  assert.equal(underError.hint, 'nulls: "error"; use "nan" or impute');
+  // A policy made by hand, without the spec's: the hint claims no policy.
+  const byHand = featureError(() => fillMatrix(cols, 0, 10, new Float64Array(20), { nullValue: [1, undefined], nonFinite: 'keep' }));
+  assert.doesNotMatch(byHand.hint, /"error"|impute has/);
+  assert.match(byHand.hint, /"age"/);
   // A range that avoids the null row does not fail.
   assert.deepEqual(fill(cols, 7, 3, fillPolicy(['ok', 'age'], 'error', 'error')), [0, 8, 0, 9, 0, 10]);
 });
@@ -319,6 +329,11 @@ test('NaN and ±Infinity under nonFinite error, keep and as-null', () => {
     // as-null with nulls "error": the non-finite value is refused with its own kind.
     const err = featureError(() => fillMatrix(cols, 2, 6, new Float64Array(6), fillPolicy(['x'], 'error', 'as-null')));
     assert.deepEqual([err.column, err.row, err.kind], ['x', 3, 'Infinity']);
+    assert.equal(err.hint, 'nonFinite: "as-null" and nulls: "error"; use "nan" or impute');
+    // as-null with an impute list lacking the column: that is what the hint says.
+    const lacking = featureError(() => fillMatrix(cols, 0, 8, new Float64Array(8), fillPolicy(['x'], { impute: { y: 0 } }, 'as-null')));
+    assert.deepEqual([lacking.row, lacking.kind], [1, 'NaN']);
+    assert.equal(lacking.hint, 'nonFinite: "as-null" and nulls: impute has no value for "x"; add it to nulls.impute or use "nan"');
   }
 });
 
