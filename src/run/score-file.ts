@@ -257,7 +257,7 @@ export async function scoreFile(options: ScoreFileOptions): Promise<ScoreFileRes
             fillMatrix(cols, start + offset, count, matrix!.subarray(offset * width, (offset + count) * width), policy, width, buffers.copyRows);
           } else {
             for (let j = 0; j < binding.inputs.length; j++) {
-              fillMatrix([cols[j]!], start + offset, count, perFeature[j]!.subarray(offset, offset + count), { nullValue: [policy.nullValue[j]], nonFinite: policy.nonFinite }, 1);
+              fillMatrix([cols[j]!], start + offset, count, perFeature[j]!.subarray(offset, offset + count), { nullValue: [policy.nullValue[j]], nonFinite: policy.nonFinite, nulls: policy.nulls }, 1);
             }
           }
         };
