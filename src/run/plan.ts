@@ -64,6 +64,15 @@ function selected(value: string, selection: PartitionSelection): boolean {
   }
 }
 
+/** A selection as the options that make it, for messages. */
+function describeSelection(selection: PartitionSelection): string {
+  switch (selection.kind) {
+    case 'all': return 'all partitions';
+    case 'values': return selection.values.map((v) => `--partition ${JSON.stringify(v)}`).join(' ');
+    case 'range': return `--from ${selection.from} --to ${selection.to}`;
+  }
+}
+
 function hidden(segment: string): boolean {
   return segment.startsWith('_') || segment.startsWith('.');
 }
@@ -73,6 +82,9 @@ function hidden(segment: string): boolean {
  * @param objects every object under the dataset root
  * @param root the dataset root key (prefix of every object key)
  * @param partitionKey the Hive partition column, or undefined for one unpartitioned dataset
+ * @param selection must be `all` when `partitionKey` is undefined
+ * @throws PlanError on a selection without a partition key, a `values` selection naming a
+ *   partition without Parquet files, bad URL encoding, or two files with the same output name
  */
 export function planPartitions(
   objects: readonly ListedObject[],
@@ -80,6 +92,14 @@ export function planPartitions(
   partitionKey: string | undefined,
   selection: PartitionSelection,
 ): PlannedPartition[] {
+  if (!partitionKey && selection.kind !== 'all') {
+    // Without a key there are no partition values to compare, and ignoring the selection
+    // would silently score the whole input.
+    throw new PlanError(
+      `the job has no input.partitionKey, so --partition/--from/--to cannot select partitions, got ${describeSelection(selection)}; ` +
+        `without a key the whole input under ${root || '(bucket root)'} is one partition: run it without a selection, or set input.partitionKey`,
+    );
+  }
   // A dataset at the root of a bucket has root '' and no prefix at all.
   const prefix = root === '' || root.endsWith('/') ? root : `${root}/`;
   const byDir = new Map<string, { value: string | null; files: PlannedFile[] }>();

@@ -1,5 +1,6 @@
 import { parseModelRef } from '../registry/names.js';
 import { parseMonitoringSpec, type MonitoringSpec } from '../monitor/thresholds.js';
+import { cronProblem } from '../queue/schedule-math.js';
 
 /**
  * The declarative scoring job: what to read, which model, how to map columns, where to
@@ -62,14 +63,14 @@ export interface JobSpec {
    * manifest. Absent (0): the first refused row fails the file.
    */
   maxBadRowsFraction?: number;
-  /** Nightly schedule for `batchscore scheduler`. */
+  /** Nightly schedule for `batchscore scheduler`. Requires `input.partitionKey`. */
   schedule?: ScheduleSpec;
   /** Data-quality and drift monitoring; absent: no profiles are computed. */
   monitoring?: MonitoringSpec;
 }
 
 export interface ScheduleSpec {
-  /** Cron pattern; 5 fields, or 6 with seconds first. */
+  /** Cron pattern (cron-parser syntax); 5 fields, or 6 with seconds first. Checked in `tz` by cron-parser, as the scheduler reads it. */
   cron: string;
   /** IANA time zone the pattern and the partition date are read in. Default `UTC`. */
   tz: string;
@@ -170,14 +171,20 @@ function nullPolicy(value: unknown): NullPolicy {
 function scheduleSpec(raw: Record<string, unknown>): ScheduleSpec {
   rejectUnknown(raw, 'schedule', ['cron', 'tz', 'offsetDays', 'catchUp']);
   const cron = str(raw, 'cron', 'schedule.cron');
+  // cron-parser also takes 7 fields (years) and @daily-style macros; the documented form is 5 or 6.
   const fields = cron.trim().split(/\s+/).length;
   if (fields !== 5 && fields !== 6) throw new SpecError('schedule.cron', `expected 5 or 6 cron fields, got ${show(cron)}`);
   const tz = optStr(raw, 'tz', 'schedule.tz') ?? 'UTC';
+  // The zone first: cron-parser reports an unknown zone only as "CronDate: unhandled timestamp".
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
   } catch {
-    throw new SpecError('schedule.tz', `unknown time zone ${show(tz)}`);
+    throw new SpecError('schedule.tz', `expected an IANA time zone such as "Europe/Paris" or "UTC", got ${show(tz)}`);
   }
+  // The scheduler's own check, so a pattern accepted here cannot crash it later
+  // (ranges, characters, patterns that never fire).
+  const problem = cronProblem(cron, tz);
+  if (problem !== undefined) throw new SpecError('schedule.cron', `${problem}, got ${show(cron)}`);
   return {
     cron,
     tz,
@@ -265,7 +272,14 @@ export function parseJobSpec(raw: unknown): JobSpec {
     if (typeof f !== 'number' || !(f >= 0 && f < 1)) throw new SpecError('maxBadRowsFraction', `expected a number from 0 (inclusive) to 1 (exclusive), got ${show(f)}`);
     if (f > 0) spec.maxBadRowsFraction = f;
   }
-  if (raw.schedule !== undefined) spec.schedule = scheduleSpec(section(raw, 'schedule'));
+  if (raw.schedule !== undefined) {
+    spec.schedule = scheduleSpec(section(raw, 'schedule'));
+    // A firing selects the partition of one date; without a key there is nothing to select,
+    // and every firing would fail planning while the scheduler kept running.
+    if (!partitionKey) {
+      throw new SpecError('schedule', `needs input.partitionKey (the partition each firing scores), got input ${show(input)}`);
+    }
+  }
   if (raw.monitoring !== undefined) spec.monitoring = parseMonitoringSpec(raw.monitoring, 'monitoring', (field, message) => new SpecError(field, message));
   if (spec.input.uri.replace(/\/+$/, '') === spec.output.uri.replace(/\/+$/, '')) {
     throw new SpecError('output.uri', `must differ from input.uri, got ${show(spec.output.uri)}`);

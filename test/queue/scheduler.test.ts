@@ -3,6 +3,9 @@
  * cron), then the real thing against Redis: a `*\/2 * * * * *` pattern submitting runs on
  * its own timer, and the start-up catch-up (with a faked clock) submitting the partitions
  * whose `_SUCCESS.json` is missing and skipping published ones, idempotently across restarts.
+ * Failures (a bad pattern in a spec built in code, a catch-up or arming that throws) are
+ * refused at once or stop the scheduler through `onError` and `done`, with no unhandled
+ * rejection or uncaught exception.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +15,7 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createRedis, type QueueConfig } from '../../src/queue/connection.js';
-import { addDays, dateIn, nextFiring, partitionForFiring, recentFirings } from '../../src/queue/schedule-math.js';
+import { addDays, cronProblem, dateIn, nextFiring, partitionForFiring, recentFirings } from '../../src/queue/schedule-math.js';
 import { partitionPublished, startScheduler } from '../../src/queue/scheduler.js';
 import { startScoreWorker } from '../../src/queue/score-worker.js';
 import type { SubmitResult } from '../../src/queue/submit-run.js';
@@ -106,6 +109,149 @@ describe('schedule math', () => {
     assert.deepEqual(recent.map((f) => partitionForFiring(f, late)), ['2026-10-25', '2026-10-24', '2026-10-23']);
     // Clocks going forward: 02:30 does not exist on 2026-03-29; the night still fires once.
     assert.deepEqual(recentFirings(late, at('2026-03-30T12:00:00Z'), 3).map((f) => partitionForFiring(f, late)), ['2026-03-29', '2026-03-28', '2026-03-27']);
+  });
+});
+
+describe('cronProblem: the check the spec and the scheduler share', () => {
+  test("reports cron-parser's reason for patterns it refuses, and nothing for good ones", () => {
+    assert.equal(cronProblem('99 99 * * *', 'UTC'), 'Constraint error, got value 99 expected range 0-59');
+    assert.match(cronProblem('not a real cron x', 'UTC') ?? '', /^Invalid characters/);
+    assert.match(cronProblem('0 0 30 2 *', 'UTC') ?? '', /day of month/);
+    // parse() takes this one; it never fires, which only next() finds.
+    assert.match(cronProblem('0 0 31 2,4 *', 'UTC') ?? '', /^never fires \(/);
+    // cron-parser accepts "UTC+3" itself; Intl (which dateIn uses) does not.
+    assert.equal(cronProblem('0 2 * * *', 'UTC+3'), 'unknown time zone "UTC+3"');
+    assert.equal(cronProblem('0 2 * * *', 'Mars/Olympus'), 'unknown time zone "Mars/Olympus"');
+    for (const good of ['0 2 * * *', '0 30 2 * * *', '*/2 * * * * *', '0 0 29 2 *', '0 6 * * MON-FRI']) {
+      assert.equal(cronProblem(good, 'Europe/Paris'), undefined, good);
+      // What the check accepts, the scheduler can compute.
+      const s = schedule(good, 'Europe/Paris');
+      assert.equal(recentFirings(s, at('2026-11-25T12:00:00Z'), 3).length, 3, good);
+      assert.ok(nextFiring(s, at('2026-11-25T12:00:00Z')) > at('2026-11-25T12:00:00Z'), good);
+    }
+  });
+});
+
+describe('startScheduler failures: reported, never an unhandled rejection', () => {
+  // None of these reach Redis: they fail before the first submission.
+  const noRedis = {} as Redis;
+  const noConfig = {} as QueueConfig;
+  const nightly = (overrides: Partial<ScheduleSpec> = {}): JobSpec => ({
+    ...demoSpec('in', 'm.onnx', 'out'),
+    schedule: { ...schedule('0 2 * * *'), ...overrides },
+  });
+
+  /** Collect unhandled rejections and uncaught exceptions while `fn` runs and a little after. */
+  async function withoutUnhandled(fn: () => Promise<void>): Promise<unknown[]> {
+    const seen: unknown[] = [];
+    const onRejection = (reason: unknown) => seen.push(reason);
+    const onException = (err: unknown) => seen.push(err);
+    process.on('unhandledRejection', onRejection);
+    process.on('uncaughtException', onException);
+    try {
+      await fn();
+      // Unhandled rejections are detected after the microtask queue drains.
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      process.off('unhandledRejection', onRejection);
+      process.off('uncaughtException', onException);
+    }
+    return seen;
+  }
+
+  /** A clock that is right `good` times, then returns an invalid date (cron-parser throws on it). */
+  function breakingClock(good: number): () => Date {
+    let calls = 0;
+    return () => (++calls <= good ? at('2026-11-25T12:00:00Z') : new Date(Number.NaN));
+  }
+
+  test('a spec built in code with a bad cron, tz or no partitionKey is refused at once, naming it', () => {
+    assert.throws(() => startScheduler(nightly({ cron: '99 99 * * *' }), noRedis, noConfig), {
+      message: 'scheduler: job "test-job": schedule.cron "99 99 * * *" in time zone "UTC": Constraint error, got value 99 expected range 0-59',
+    });
+    assert.throws(() => startScheduler(nightly({ tz: 'Mars/Olympus' }), noRedis, noConfig), /unknown time zone "Mars\/Olympus"/);
+    const unkeyed = nightly();
+    delete unkeyed.input.partitionKey;
+    assert.throws(() => startScheduler(unkeyed, noRedis, noConfig), /schedule needs input\.partitionKey/);
+  });
+
+  test('a failing catch-up stops the scheduler: onError and done get the error, caughtUp rejects, nothing is armed', async () => {
+    const errors: Error[] = [];
+    let done: Promise<void> | undefined;
+    let caughtUp: Promise<string[]> | undefined;
+    const unhandled = await withoutUnhandled(async () => {
+      // Right for the start-up check, wrong for the catch-up.
+      const scheduler = startScheduler(nightly(), noRedis, noConfig, { now: breakingClock(1), onError: (e) => errors.push(e) });
+      ({ done, caughtUp } = scheduler);
+      // Nobody awaits either promise here, as the CLI does not: that must not be unhandled.
+      await new Promise((r) => setTimeout(r, 20));
+    });
+    assert.deepEqual(unhandled, []);
+    assert.equal(errors.length, 1);
+    assert.match(errors[0]!.message, /^scheduler: job "test-job" stopped: catch-up failed: CronDate: unhandled timestamp: Invalid Date$/);
+    await assert.rejects(done!, (err) => err === errors[0]);
+    await assert.rejects(caughtUp!, /Invalid Date/);
+  });
+
+  test('a failure arming the next firing stops the scheduler the same way', async () => {
+    const errors: Error[] = [];
+    let done: Promise<void> | undefined;
+    const unhandled = await withoutUnhandled(async () => {
+      // catchUp 0 needs the clock once without cron-parser; nextFiring then gets the bad date.
+      const scheduler = startScheduler(nightly({ catchUp: 0 }), noRedis, noConfig, { now: breakingClock(2), onError: (e) => errors.push(e) });
+      done = scheduler.done;
+      assert.deepEqual(await scheduler.caughtUp, []);
+      await new Promise((r) => setTimeout(r, 20));
+    });
+    assert.deepEqual(unhandled, []);
+    assert.equal(errors.length, 1);
+    assert.match(errors[0]!.message, /^scheduler: job "test-job" stopped: arming the next firing failed: CronDate: unhandled timestamp/);
+    await assert.rejects(done!, (err) => err === errors[0]);
+  });
+
+  test('a clock failing when a timer fires stops the scheduler instead of throwing from the timer', async () => {
+    const errors: Error[] = [];
+    let done: Promise<void> | undefined;
+    const unhandled = await withoutUnhandled(async () => {
+      // Every second; right for the check, catch-up and arming (4 calls), wrong when the timer fires.
+      let calls = 0;
+      const now = () => {
+        if (++calls > 4) throw new Error('clock broke');
+        return new Date();
+      };
+      const scheduler = startScheduler(nightly({ cron: '* * * * * *', catchUp: 0 }), noRedis, noConfig, { now, onError: (e) => errors.push(e) });
+      done = scheduler.done;
+      await assert.rejects(scheduler.done, /arming the next firing failed: clock broke/);
+    });
+    assert.deepEqual(unhandled, []);
+    assert.deepEqual(errors.map((e) => e.message), ['scheduler: job "test-job" stopped: arming the next firing failed: clock broke']);
+    await assert.rejects(done!, (err) => err === errors[0]);
+  });
+
+  test('an onError that throws does not turn a failure into an unhandled rejection', async () => {
+    let calls = 0;
+    let done: Promise<void> | undefined;
+    const unhandled = await withoutUnhandled(async () => {
+      const scheduler = startScheduler(nightly(), noRedis, noConfig, {
+        now: breakingClock(1),
+        onError: () => {
+          calls++;
+          throw new Error('logger down');
+        },
+      });
+      done = scheduler.done;
+      await new Promise((r) => setTimeout(r, 20));
+    });
+    assert.deepEqual(unhandled, []);
+    assert.equal(calls, 1);
+    await assert.rejects(done!, /catch-up failed/);
+  });
+
+  test('stop() resolves done', async () => {
+    const scheduler = startScheduler(nightly({ catchUp: 0 }), noRedis, noConfig, { now: () => at('2026-11-25T12:00:00Z') });
+    assert.deepEqual(await scheduler.caughtUp, []);
+    scheduler.stop();
+    await scheduler.done;
   });
 });
 

@@ -235,3 +235,26 @@ test('checkDate rejects impossible days and non-canonical forms, naming the opti
     assert.ok(err.message.includes(JSON.stringify(bad)), err.message);
   }
 });
+
+test('selecting partitions of a dataset without a partition key is a PlanError saying so, not the whole input', () => {
+  const listed = [obj('a.parquet'), obj('dt=2026-12-03/b.parquet')];
+  const values = planError(() => planPartitions(listed, ROOT, undefined, { kind: 'values', values: ['2026-12-03'] }));
+  assert.match(values.message, /^plan: the job has no input\.partitionKey, so --partition\/--from\/--to cannot select partitions/);
+  assert.ok(values.message.includes('--partition "2026-12-03"'), values.message);
+  assert.ok(values.message.includes(ROOT), values.message);
+  assert.doesNotMatch(values.message, /undefined/);
+  // A range used to be ignored: every file was planned.
+  const range = planError(() => planPartitions(listed, ROOT, undefined, { kind: 'range', from: '2026-12-01', to: '2026-12-03' }));
+  assert.match(range.message, /no input\.partitionKey/);
+  assert.ok(range.message.includes('--from 2026-12-01 --to 2026-12-03'), range.message);
+  assert.doesNotMatch(range.message, /undefined/);
+  // Also on an empty listing: the selection is wrong whatever the input holds.
+  assert.throws(() => planPartitions([], ROOT, undefined, { kind: 'range', from: '2026-12-01', to: '2026-12-03' }), PlanError);
+  // Without a selection the unpartitioned dataset still plans.
+  assert.equal(planPartitions(listed, ROOT, undefined, ALL)[0]!.files.length, 2);
+});
+
+test('a missing partition value is named with its key', () => {
+  const err = planError(() => planPartitions([obj('dt=2026-12-02/part-0.parquet')], ROOT, 'dt', { kind: 'values', values: ['2026-12-03'] }));
+  assert.equal(err.message, `plan: no Parquet files for dt=2026-12-03 under ${ROOT}`);
+});

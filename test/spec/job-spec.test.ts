@@ -236,3 +236,58 @@ test('the partition key may not be a passthrough column', () => {
   // Without a partition key the same column is an ordinary passthrough column.
   assert.deepEqual(parseJobSpec({ ...minimal(), passthrough: ['id', 'dt'] }).passthrough, ['id', 'dt']);
 });
+
+/** `minimal()` with a partition key and `schedule`. */
+function scheduled(schedule: Record<string, unknown>): Record<string, unknown> {
+  return { ...minimal(), input: { uri: 's3://bucket/features', partitionKey: 'dt' }, schedule };
+}
+
+test('a schedule gets its defaults; 5- and 6-field patterns and IANA zones are accepted', () => {
+  assert.deepEqual(parseJobSpec(scheduled({ cron: '0 2 * * *' })).schedule, { cron: '0 2 * * *', tz: 'UTC', offsetDays: -1, catchUp: 3 });
+  assert.deepEqual(
+    parseJobSpec(scheduled({ cron: '0 30 2 * * *', tz: 'Europe/Paris', offsetDays: 0, catchUp: 0 })).schedule,
+    { cron: '0 30 2 * * *', tz: 'Europe/Paris', offsetDays: 0, catchUp: 0 },
+  );
+  for (const cron of ['*/15 * * * *', '0 6 * * MON-FRI', '0 0 29 2 *', '0 0 L * *']) {
+    assert.equal(parseJobSpec(scheduled({ cron, tz: 'America/New_York' })).schedule?.cron, cron);
+  }
+});
+
+test("a cron pattern cron-parser refuses is named with cron-parser's reason and quoted", () => {
+  // The exact text: what `batchscore scheduler` prints before exiting 2.
+  const err = expectSpecError(scheduled({ cron: '99 99 * * *' }), 'schedule.cron');
+  assert.equal(err.message, 'spec: schedule.cron: Constraint error, got value 99 expected range 0-59, got "99 99 * * *"');
+  expectSpecError(scheduled({ cron: 'not a real cron x' }), 'schedule.cron', 'Invalid characters', '"not a real cron x"');
+  expectSpecError(scheduled({ cron: '61 0 2 * * *' }), 'schedule.cron', 'got value 61', '"61 0 2 * * *"');
+  expectSpecError(scheduled({ cron: '0 2 * * 8' }), 'schedule.cron', 'expected range 0-7', '"0 2 * * 8"');
+  expectSpecError(scheduled({ cron: '0 0 30 2 *' }), 'schedule.cron', 'day of month', '"0 0 30 2 *"');
+  // Parses, but no day matches: the scheduler could never arm it.
+  expectSpecError(scheduled({ cron: '0 0 31 2,4 *' }), 'schedule.cron', 'never fires', '"0 0 31 2,4 *"');
+  // Field counts outside the documented 5 or 6 (cron-parser would take @daily and years).
+  expectSpecError(scheduled({ cron: '@daily' }), 'schedule.cron', 'expected 5 or 6 cron fields', '"@daily"');
+  expectSpecError(scheduled({ cron: '0 0 2 * * * 2026' }), 'schedule.cron', 'expected 5 or 6 cron fields', '"0 0 2 * * * 2026"');
+  expectSpecError(scheduled({ cron: '' }), 'schedule.cron', '""');
+  expectSpecError(scheduled({ cron: 2 }), 'schedule.cron', '2');
+});
+
+test('an unknown schedule.tz is named and quoted, also zones cron-parser alone would take', () => {
+  expectSpecError(scheduled({ cron: '0 2 * * *', tz: 'Mars/Olympus' }), 'schedule.tz', 'IANA time zone', '"Mars/Olympus"');
+  // A zone is checked before the pattern, whose check would only say "unhandled timestamp".
+  const err = expectSpecError(scheduled({ cron: '0 2 * * *', tz: 'Europe/Berlin ' }), 'schedule.tz', '"Europe/Berlin "');
+  assert.doesNotMatch(err.message, /unhandled timestamp/);
+  // cron-parser reads "UTC+3" as a fixed offset, but partition dates are computed with Intl, which refuses it.
+  expectSpecError(scheduled({ cron: '0 2 * * *', tz: 'UTC+3' }), 'schedule.tz', '"UTC+3"');
+  expectSpecError(scheduled({ cron: '0 2 * * *', tz: '' }), 'schedule.tz', '""');
+});
+
+test('a schedule without input.partitionKey is refused: a firing scores one partition', () => {
+  const err = expectSpecError({ ...minimal(), schedule: { cron: '0 2 * * *' } }, 'schedule', 'needs input.partitionKey', '"s3://bucket/features"');
+  assert.match(err.message, /^spec: schedule: /);
+});
+
+test('other schedule fields are checked and named', () => {
+  expectSpecError(scheduled({ cron: '0 2 * * *', offsetDays: 1.5 }), 'schedule.offsetDays', '1.5');
+  expectSpecError(scheduled({ cron: '0 2 * * *', catchUp: -1 }), 'schedule.catchUp', '-1');
+  expectSpecError(scheduled({ cron: '0 2 * * *', every: 'day' }), 'schedule.every', 'unknown field');
+  expectSpecError({ ...scheduled({}), schedule: '0 2 * * *' }, 'schedule', '"0 2 * * *"');
+});
