@@ -6,7 +6,7 @@ import { limitWasmTierUpForColdRun } from '../parquet/wasm-tiering.js';
 import type { PartitionSelection } from '../run/plan.js';
 import { createReporter, type Reporter } from './progress.js';
 import { formatCount } from './count-format.js';
-import { selectionFromArgs } from './selection-args.js';
+import { checkSelectionFits, selectionFromArgs } from './selection-args.js';
 import { EXIT, UsageError } from './usage-error.js';
 
 export const RUN_HELP = `Usage: batchscore run <job.json> [options]
@@ -124,6 +124,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const maxFailedPartitions = intOption(values['max-failed-partitions'], '--max-failed-partitions', 0);
   const selection: PartitionSelection = selectionFromArgs(values);
   const spec = await loadSpecFile(positionals[0]!);
+  checkSelectionFits(spec, selection);
   const reporter = createReporter();
   // One run per process: optimize only what pays off in a short run (see wasm-tiering.ts).
   limitWasmTierUpForColdRun();

@@ -1,4 +1,5 @@
 import { checkDate, PlanError, type PartitionSelection } from '../run/plan.js';
+import type { JobSpec } from '../spec/job-spec.js';
 import { UsageError } from './usage-error.js';
 
 /** Partition selection from `--from/--to` (dates, inclusive) or repeated `--partition`. */
@@ -19,4 +20,16 @@ export function selectionFromArgs(values: { from?: string; to?: string; partitio
   }
   if (from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
   return { kind: 'range', from, to };
+}
+
+/**
+ * A selection by partition needs partitions: refuse it (bad usage, exit 2) for a job whose
+ * input has no `partitionKey` instead of failing the run it would start.
+ */
+export function checkSelectionFits(spec: JobSpec, selection: PartitionSelection): void {
+  if (selection.kind === 'all' || spec.input.partitionKey !== undefined) return;
+  const given = selection.kind === 'values' ? selection.values.map((v) => `--partition ${v}`).join(' ') : `--from ${selection.from} --to ${selection.to}`;
+  throw new UsageError(
+    `job "${spec.name}" has no input.partitionKey, so ${given} selects nothing: its whole input is one partition; run it without a selection, or set input.partitionKey`,
+  );
 }

@@ -56,6 +56,28 @@ describe('run: numeric options', () => {
   });
 });
 
+describe('run: a partition selection on a job without input.partitionKey', () => {
+  let dir: TmpDir;
+  before(async () => {
+    dir = await tmpDir();
+  });
+  after(() => dir.cleanup());
+
+  test('is bad usage, refused before anything runs, naming the job and the options given', async () => {
+    const specPath = join(dir.path, 'flat.json');
+    const spec = { ...demoSpec(join(dir.path, 'in'), join(dir.path, 'model.onnx'), join(dir.path, 'out')), name: 'flat' };
+    delete (spec.input as { partitionKey?: string }).partitionKey;
+    await writeFile(specPath, JSON.stringify(spec));
+    for (const [args, given] of [[['--partition', '2026-11-01'], '--partition 2026-11-01'], [['--from', '2026-11-01', '--to', '2026-11-02'], '--from 2026-11-01 --to 2026-11-02']] as const) {
+      await assert.rejects(runCommand([specPath, ...args]), (err: Error) => {
+        assert.ok(err instanceof UsageError, err.message);
+        assert.equal(err.message, `job "flat" has no input.partitionKey, so ${given} selects nothing: its whole input is one partition; run it without a selection, or set input.partitionKey`);
+        return true;
+      });
+    }
+  });
+});
+
 interface Child { code: number | null; stdout: string; stderr: string }
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Child> {
