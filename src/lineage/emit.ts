@@ -236,7 +236,7 @@ export async function postLineageEvents(events: readonly RunEvent[], url: string
   let unreachable: string | undefined;
   for (const e of events) {
     if (unreachable !== undefined) {
-      failed.push({ eventType: e.eventType, runId: e.run.runId, error: `not sent: ${unreachable}` });
+      failed.push({ eventType: e.eventType, runId: e.run.runId, error: `lineage: not sent: ${unreachable}` });
       continue;
     }
     const body = JSON.stringify(e);
@@ -279,7 +279,12 @@ export async function emitLineage(events: readonly RunEvent[], target: { store: 
   if (url) {
     const { posted, failed } = await postLineageEvents(events, url, options);
     report.http = { url: redact(url), posted, failed };
-    for (const f of failed) log('warn', f.error, { runId: f.runId, eventType: f.eventType });
+    // One line per emit: once the endpoint is down, every further event fails the same way.
+    const first = failed[0];
+    if (first) {
+      const more = failed.length > 1 ? `; ${failed.length - 1} more event(s) of this run not sent` : '';
+      log('warn', `${first.error}${more}`, { runId: target.runId, eventTypes: failed.map((f) => f.eventType) });
+    }
     if (posted > 0) log('debug', `lineage: posted ${posted} event(s) to ${redact(url)}`, { runId: target.runId });
   }
   return report;
