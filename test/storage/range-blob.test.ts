@@ -130,12 +130,17 @@ describe('rangeBlob', () => {
     assert.ok(onTheWire < info.size * 0.25, `requested ${onTheWire} of ${info.size} bytes`);
   });
 
-  it("opening a file over S3 costs one request for its footer: the object's last 64 KiB, read once", async () => {
+  /** The three-column file opened over S3 with the proxy's record cleared first. */
+  async function openOverS3() {
     const info = await s3.head('data/three-columns.parquet');
     assert.ok(info);
     proxy.requests.length = 0;
-    const blob = rangeBlob(s3, 'data/three-columns.parquet', info.size);
-    const reader = await openParquet(blob, 's3://test/data/three-columns.parquet');
+    const reader = await openParquet(rangeBlob(s3, 'data/three-columns.parquet', info.size), 's3://test/data/three-columns.parquet');
+    return { info, reader };
+  }
+
+  it("opening a file over S3 costs one request for its footer: the object's last 64 KiB, read once", async () => {
+    const { info, reader } = await openOverS3();
     try {
       // Our magic check, then parquet-wasm's footer length, footer and page index reads.
       const gets = proxy.requests.filter((r) => r.method === 'GET');
@@ -155,11 +160,7 @@ describe('rangeBlob', () => {
   });
 
   it('over S3, a row group is read with the requests the reader prefetched: its chunks at once, nothing twice', async () => {
-    const info = await s3.head('data/three-columns.parquet');
-    assert.ok(info);
-    proxy.requests.length = 0;
-    const blob = rangeBlob(s3, 'data/three-columns.parquet', info.size);
-    const reader = await openParquet(blob, 's3://test/data/three-columns.parquet');
+    const { info, reader } = await openOverS3();
     try {
       const t = await reader.readRowGroup(0, ['x', 'z']);
       assert.deepEqual(t.getChild('x')!.toArray(), data.x.subarray(0, ROW_GROUP));
