@@ -2,13 +2,15 @@
  * The distributed-mode commands: `worker`, `scheduler`, `backfill`, `status`. Redis comes
  * from REDIS_URL (see src/queue/connection.ts); credentials never reach logs (URLs redacted).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { createRedis, queueConfigFromEnv, redactUrl } from '../queue/connection.js';
+import type { Redis } from 'ioredis';
+import { closeRedis, createRedis, queueConfigFromEnv, redactUrl, throttleRepeatedWarnings, withRedis } from '../queue/connection.js';
 import { getRunStatus } from '../queue/run-status.js';
 import { startScheduler } from '../queue/scheduler.js';
 import { startScoreWorker } from '../queue/score-worker.js';
 import { submitRun } from '../queue/submit-run.js';
-import { startMetricsServer } from '../queue/metrics-server.js';
+import { startMetricsServer, type MetricsServer } from '../queue/metrics-server.js';
 import { createMonitorMetrics } from '../monitor/metrics.js';
 import { loadSpecFile } from './run-command.js';
 import { createReporter } from './progress.js';
@@ -18,21 +20,24 @@ import { EXIT, UsageError } from './usage-error.js';
 export const WORKER_HELP = `Usage: batchscore worker [--concurrency N] [--threads N]
 
 Process scoring jobs from the queue (REDIS_URL, default redis://127.0.0.1:6379; queue
-BATCHSCORE_QUEUE, default batchscore). Start any number, on any machines. SIGTERM/SIGINT:
-stop taking jobs, finish the running ones, exit.
+BATCHSCORE_QUEUE, default batchscore). Start any number, on any machines. While Redis
+is unreachable it keeps retrying and logs so (at most every 30 s). SIGTERM/SIGINT: stop
+taking jobs, finish the running ones, exit; if Redis stays unreachable for 10 s meanwhile,
+exit anyway with code 1 (the running jobs are retried once their lock expires).
 
 Options:
   --concurrency N     files scored at once, one thread each (default 1)
   --threads N         scoring threads, at least --concurrency; threads without a job of
                       their own help score a big file's row groups (default: the
                       machine's cores, at most 8)
-  --lock-ms N         job lock duration (default 30000)
+  --lock-ms N         job lock duration in ms (default BATCHSCORE_LOCK_MS, else 30000)
   --metrics-port N    serve Prometheus metrics at http://host:N/metrics`;
 
 export const SCHEDULER_HELP = `Usage: batchscore scheduler <job.json>
 
 Submit the job's run on its "schedule" (cron, tz, offsetDays, catchUp) and, on start,
-catch up firings whose partition is not published yet.
+catch up firings whose partition is not published yet. While Redis is unreachable it
+keeps retrying and logs so (at most every 30 s).
 
 Options:
   --metrics-port N    serve Prometheus metrics (queue depth, process) at /metrics`;
@@ -41,22 +46,39 @@ export const BACKFILL_HELP = `Usage: batchscore backfill <job.json> (--from D --
 
 Enqueue one run over the partitions (one job per input file + a finalize job). Submitting
 the same job and window while its run is active returns that run; --rerun forces a new one.
---wait blocks until the run's manifest is written and exits 0/1 by its status.`;
+--wait blocks until the run's manifest is written and exits 0/1 by its status.
+Fails (exit 1) if Redis cannot be reached within BATCHSCORE_REDIS_CONNECT_TIMEOUT_MS
+(default 5000), or is lost for more than 30 s.`;
 
 export const STATUS_HELP = `Usage: batchscore status <runId> [--json]
 
-Partitions and files done/failed/pending, rows, rate; errors once finished.`;
+Partitions and files done/failed/pending, rows, rate; errors once finished. Fails (exit 1)
+if Redis cannot be reached within BATCHSCORE_REDIS_CONNECT_TIMEOUT_MS (default 5000).`;
 
+/** `--metrics-port`: a TCP port (0 picks a free one). */
 function portArg(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--metrics-port expects a port from 0 to 65535, got ${JSON.stringify(value)}`);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--metrics-port expects a port from 0 to 65535, got ${JSON.stringify(value)}`);
   return n;
 }
 
+/** A positive integer option, or `fallback` when absent. */
 function int(value: string | undefined, option: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${option} expects a positive integer, got ${JSON.stringify(value)}`);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 1) throw new UsageError(`${option} expects a positive integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/**
+ * A positive integer of milliseconds from the environment, or `fallback` when unset or
+ * empty. Anything else is a configuration error: silently using the default would hide a typo.
+ */
+function envMs(name: string, fallback: number, env: NodeJS.ProcessEnv = process.env): number {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} expects a positive integer (milliseconds), got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -68,42 +90,110 @@ function untilSignal(): Promise<string> {
   });
 }
 
+/**
+ * How long a stopping worker or scheduler waits for an unreachable Redis before giving up
+ * on a clean stop: long enough for a Redis restart, well inside the usual 30 s a process
+ * manager (Kubernetes, systemd, Docker) allows between SIGTERM and SIGKILL.
+ */
+const STOP_REDIS_GRACE_MS = 10_000;
+
+/**
+ * Wait for `stopping`, unless Redis stays unreachable for `graceMs` meanwhile: with Redis
+ * gone, finishing a job (or even QUIT) waits for a reconnect that may never come. Resolves
+ * true if `stopping` finished, false if it gave up. Giving up is safe: a job whose lock is
+ * not renewed is taken again by another worker, and its output is staged per attempt.
+ */
+async function stopUnlessRedisDown(stopping: Promise<unknown>, redis: Redis, graceMs = STOP_REDIS_GRACE_MS): Promise<boolean> {
+  let finished = false;
+  const done = stopping.then(
+    () => void (finished = true),
+    () => void (finished = true),
+  );
+  let downSince: number | undefined;
+  while (!finished) {
+    const now = Date.now();
+    downSince = redis.status === 'ready' ? undefined : (downSince ?? now);
+    if (downSince !== undefined && now - downSince >= graceMs) return false;
+    await Promise.race([done, sleep(200)]);
+  }
+  return true;
+}
+
+/**
+ * Exit even if something still holds the event loop (a BullMQ connection reconnecting, a
+ * scoring thread mid-file) after a stop that gave up: the timer is unref'd, so a process
+ * that drains by itself exits first, with the exit code the command returned.
+ */
+function exitSoon(code: number): void {
+  setTimeout(() => process.exit(code), 1000).unref();
+}
+
 export async function workerCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { concurrency: { type: 'string' }, threads: { type: 'string' }, 'lock-ms': { type: 'string' }, 'metrics-port': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) return console.log(WORKER_HELP), EXIT.ok;
+  // Every option and setting is checked before connecting: a connection that retries
+  // forever would keep a process with a usage error alive.
+  const lockDuration = int(values['lock-ms'], '--lock-ms', envMs('BATCHSCORE_LOCK_MS', 30_000));
+  const stalledInterval = envMs('BATCHSCORE_STALLED_MS', lockDuration);
+  const concurrency = int(values.concurrency, '--concurrency', 1);
+  const threads = values.threads === undefined ? undefined : int(values.threads, '--threads', 1);
+  const metricsPort = values['metrics-port'] === undefined ? undefined : portArg(values['metrics-port']);
   const config = queueConfigFromEnv();
   const reporter = createReporter();
-  const redis = createRedis(config.redisUrl);
-  const lockDuration = int(values['lock-ms'], '--lock-ms', Number(process.env.BATCHSCORE_LOCK_MS) || 30_000);
+  const redis = createRedis(config.redisUrl, process.env, { log: reporter.event });
   const metrics = createMonitorMetrics();
-  const server = values['metrics-port'] === undefined ? null : await startMetricsServer(metrics, portArg(values['metrics-port']), { redis, config });
+  let server: MetricsServer | null;
+  try {
+    server = metricsPort === undefined ? null : await startMetricsServer(metrics, metricsPort, { redis, config });
+  } catch (err) {
+    // E.g. the port is taken: without this the reconnecting connection would keep us alive.
+    await closeRedis(redis);
+    throw err;
+  }
   const worker = startScoreWorker(redis, config, {
     metrics,
-    concurrency: int(values.concurrency, '--concurrency', 1),
-    ...(values.threads !== undefined && { threads: int(values.threads, '--threads', 1) }),
+    concurrency,
+    ...(threads !== undefined && { threads }),
     lockDuration,
-    stalledInterval: Number(process.env.BATCHSCORE_STALLED_MS) || lockDuration,
-    log: (level, msg, fields) => reporter.event(level, msg, fields),
+    stalledInterval,
+    // BullMQ re-emits every failed reconnect of its own connections; one line per ~30 s is plenty.
+    log: throttleRepeatedWarnings((level, msg, fields) => reporter.event(level, msg, fields)),
   });
   reporter.event('info', 'worker started', { redis: redactUrl(config.redisUrl), queue: config.queueName, pid: process.pid, ...(server && { metrics: `http://127.0.0.1:${server.port}/metrics` }) });
   const signal = await untilSignal();
   reporter.event('info', `worker stopping (${signal}): finishing running jobs`);
-  await worker.close();
-  await server?.close();
-  await redis.quit().catch(() => {});
-  return EXIT.ok;
+  const stopped = await stopUnlessRedisDown(
+    (async () => {
+      await worker.close();
+      await server?.close();
+      await closeRedis(redis);
+    })(),
+    redis,
+  );
+  if (stopped) return EXIT.ok;
+  reporter.event('error', `worker: Redis (${redactUrl(config.redisUrl)}) unreachable for ${STOP_REDIS_GRACE_MS / 1000} s while stopping; exiting without finishing the running jobs (they are retried once their lock expires)`);
+  redis.disconnect();
+  exitSoon(EXIT.failed);
+  return EXIT.failed;
 }
 
 export async function schedulerCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { 'metrics-port': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) return console.log(SCHEDULER_HELP), EXIT.ok;
   if (positionals.length !== 1) throw new UsageError('scheduler expects one job spec file');
+  const metricsPort = values['metrics-port'] === undefined ? undefined : portArg(values['metrics-port']);
   const spec = await loadSpecFile(positionals[0]!);
   if (!spec.schedule) throw new UsageError(`${positionals[0]}: the spec has no "schedule"`);
   const config = queueConfigFromEnv();
   const reporter = createReporter();
-  const redis = createRedis(config.redisUrl);
-  const server = values['metrics-port'] === undefined ? null : await startMetricsServer(createMonitorMetrics(), portArg(values['metrics-port']), { redis, config });
+  const redis = createRedis(config.redisUrl, process.env, { log: reporter.event });
+  let server: MetricsServer | null;
+  try {
+    server = metricsPort === undefined ? null : await startMetricsServer(createMonitorMetrics(), metricsPort, { redis, config });
+  } catch (err) {
+    await closeRedis(redis);
+    throw err;
+  }
   const scheduler = startScheduler(spec, redis, config, {
     onSubmit: (e) => reporter.event('info', `${e.catchUp ? 'catch-up: ' : ''}submitted ${spec.name} for ${e.partition}`, { runId: e.result.runId, created: e.result.created, partition: e.partition }),
     onError: (err) => reporter.event('error', err.message),
@@ -111,9 +201,20 @@ export async function schedulerCommand(argv: string[]): Promise<number> {
   reporter.event('info', 'scheduler started', { job: spec.name, cron: spec.schedule.cron, tz: spec.schedule.tz });
   await untilSignal();
   scheduler.stop();
-  await server?.close();
-  await redis.quit().catch(() => {});
-  return EXIT.ok;
+  // A submission in flight while Redis is down is abandoned; nothing is lost: submitting is
+  // idempotent per window, and the next start catches up unpublished partitions.
+  const stopped = await stopUnlessRedisDown(
+    (async () => {
+      await server?.close();
+      await closeRedis(redis);
+    })(),
+    redis,
+  );
+  if (stopped) return EXIT.ok;
+  reporter.event('error', `scheduler: Redis (${redactUrl(config.redisUrl)}) unreachable for ${STOP_REDIS_GRACE_MS / 1000} s while stopping; exiting`);
+  redis.disconnect();
+  exitSoon(EXIT.failed);
+  return EXIT.failed;
 }
 
 export async function backfillCommand(argv: string[]): Promise<number> {
@@ -131,8 +232,7 @@ export async function backfillCommand(argv: string[]): Promise<number> {
   const selection = selectionFromArgs(values);
   if (selection.kind === 'all' && spec.input.partitionKey) throw new UsageError('backfill needs --from/--to or --partition');
   const config = queueConfigFromEnv();
-  const redis = createRedis(config.redisUrl);
-  try {
+  return withRedis(config.redisUrl, async (redis) => {
     const result = await submitRun(spec, redis, config, { selection, rerun: values.rerun ?? false });
     if (result.manifestUri) {
       console.error(`error: run ${result.runId} could not start; see ${result.manifestUri}`);
@@ -151,11 +251,9 @@ export async function backfillCommand(argv: string[]): Promise<number> {
         console.error(`error: run ${result.runId} failed before writing its manifest (see the workers' logs)`);
         return EXIT.failed;
       }
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
     }
-  } finally {
-    await redis.quit().catch(() => {});
-  }
+  });
 }
 
 export async function statusCommand(argv: string[]): Promise<number> {
@@ -163,8 +261,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
   if (values.help) return console.log(STATUS_HELP), EXIT.ok;
   if (positionals.length !== 1) throw new UsageError('status expects one run id');
   const config = queueConfigFromEnv();
-  const redis = createRedis(config.redisUrl);
-  try {
+  return withRedis(config.redisUrl, async (redis) => {
     const s = await getRunStatus(redis, config, positionals[0]!);
     if (!s) {
       console.error(`error: no record of run ${positionals[0]} in Redis (records last 30 days; the manifest is <output>/_runs/<runId>.json)`);
@@ -186,7 +283,5 @@ export async function statusCommand(argv: string[]): Promise<number> {
       }
     }
     return s.record.status === 'failed' || s.record.status === 'partial' ? EXIT.failed : EXIT.ok;
-  } finally {
-    await redis.quit().catch(() => {});
-  }
+  });
 }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { createRedis, queueConfigFromEnv } from '../queue/connection.js';
+import { queueConfigFromEnv, withRedis } from '../queue/connection.js';
 import { RunRegistry } from '../queue/run-registry.js';
 import type { RunManifest } from '../run/manifest.js';
 import { manifestKey } from '../run/manifest.js';
@@ -21,14 +21,12 @@ export async function findManifest(ref: string, output: string | undefined): Pro
     return out.store.uri(manifestKey(out.key.replace(/\/+$/, ''), ref));
   }
   const config = queueConfigFromEnv();
-  const redis = createRedis(config.redisUrl);
-  try {
+  // A one-shot connection: an unreachable Redis fails within seconds, naming the URL.
+  return withRedis(config.redisUrl, async (redis) => {
     const record = await new RunRegistry(redis, `${config.prefix}:${config.queueName}`).get(ref);
     if (!record?.manifestUri) throw new UsageError(`no manifest known for run ${ref}; pass --output <job output URI>`);
     return record.manifestUri;
-  } finally {
-    redis.disconnect();
-  }
+  });
 }
 
 export async function verifyCommand(argv: string[]): Promise<number> {
