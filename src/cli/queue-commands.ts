@@ -14,7 +14,7 @@ import { startMetricsServer, type MetricsServer } from '../queue/metrics-server.
 import { createMonitorMetrics } from '../monitor/metrics.js';
 import { loadSpecFile } from './run-command.js';
 import { createReporter } from './progress.js';
-import { selectionFromArgs } from './selection-args.js';
+import { checkSelectionFits, selectionFromArgs } from './selection-args.js';
 import { EXIT, UsageError } from './usage-error.js';
 
 export const WORKER_HELP = `Usage: batchscore worker [--concurrency N] [--threads N]
@@ -195,11 +195,19 @@ export async function schedulerCommand(argv: string[]): Promise<number> {
     throw err;
   }
   const scheduler = startScheduler(spec, redis, config, {
-    onSubmit: (e) => reporter.event('info', `${e.catchUp ? 'catch-up: ' : ''}submitted ${spec.name} for ${e.partition}`, { runId: e.result.runId, created: e.result.created, partition: e.partition }),
+    onSubmit: (e) => {
+      const fields = { runId: e.result.runId, created: e.result.created, partition: e.partition };
+      const what = `${e.catchUp ? 'catch-up: ' : ''}${spec.name} for ${e.partition}`;
+      // A run that could not be planned (no files yet, a bad model) has a failed manifest already.
+      if (e.result.manifestUri) reporter.event('error', `${what}: run ${e.result.runId} could not start; see ${e.result.manifestUri}`, fields);
+      else reporter.event('info', `submitted ${what}`, fields);
+    },
     onError: (err) => reporter.event('error', err.message),
   });
   reporter.event('info', 'scheduler started', { job: spec.name, cron: spec.schedule.cron, tz: spec.schedule.tz });
-  await untilSignal();
+  // Until a signal, or until the scheduler stops itself (catch-up or arming failed: reported
+  // through onError), which ends the process with exit code 1 rather than leaving it idle.
+  const failed = await Promise.race([untilSignal().then(() => false), scheduler.done.then(() => false, () => true)]);
   scheduler.stop();
   // A submission in flight while Redis is down is abandoned; nothing is lost: submitting is
   // idempotent per window, and the next start catches up unpublished partitions.
@@ -210,7 +218,7 @@ export async function schedulerCommand(argv: string[]): Promise<number> {
     })(),
     redis,
   );
-  if (stopped) return EXIT.ok;
+  if (stopped) return failed ? EXIT.failed : EXIT.ok;
   reporter.event('error', `scheduler: Redis (${redactUrl(config.redisUrl)}) unreachable for ${STOP_REDIS_GRACE_MS / 1000} s while stopping; exiting`);
   redis.disconnect();
   exitSoon(EXIT.failed);
@@ -231,6 +239,7 @@ export async function backfillCommand(argv: string[]): Promise<number> {
   const spec = await loadSpecFile(positionals[0]!);
   const selection = selectionFromArgs(values);
   if (selection.kind === 'all' && spec.input.partitionKey) throw new UsageError('backfill needs --from/--to or --partition');
+  checkSelectionFits(spec, selection);
   const config = queueConfigFromEnv();
   return withRedis(config.redisUrl, async (redis) => {
     const result = await submitRun(spec, redis, config, { selection, rerun: values.rerun ?? false });

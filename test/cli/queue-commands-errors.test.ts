@@ -13,7 +13,8 @@ import { writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { exitOf, spawnCli, workerEnv, type CliProcess } from '../support/queue-harness.js';
+import { exitOf, obliterateQueue, queueConfig, randomQueueName, spawnCli, workerEnv, type CliProcess } from '../support/queue-harness.js';
+import { createRedis } from '../../src/queue/connection.js';
 import { redisUrlForTests, startOwnRedis } from '../support/redis.js';
 import { startRedisServer } from '../support/redis-server.js';
 import { tmpDir, type TmpDir } from '../support/tmp.js';
@@ -252,6 +253,25 @@ describe('long-lived processes with Redis unreachable', () => {
       assert.ok(Date.now() - t0 < HANG_BOUND_MS);
     } finally {
       proc.signal('SIGKILL');
+    }
+  });
+
+  test('scheduler: a catch-up run that cannot start (no files yet) is logged as an error with its manifest, not as submitted', async () => {
+    const url = await redisUrlForTests();
+    const config = queueConfig(url, randomQueueName('sched'));
+    const proc = spawnCli(['scheduler', scheduledSpec], env({ REDIS_URL: url, BATCHSCORE_QUEUE: config.queueName }));
+    try {
+      // The input folder has no partitions: each caught-up firing's plan fails.
+      await proc.waitFor(/unreachable-redis for \d{4}-\d\d-\d\d: run [0-9a-f-]+ could not start; see file:\/\/.+_runs\/[0-9a-f-]+\.json/, HANG_BOUND_MS);
+      assert.doesNotMatch(proc.output(), /submitted unreachable-redis/);
+      proc.signal('SIGTERM');
+      const { code } = await exitOf(proc, HANG_BOUND_MS);
+      assert.equal(code, 0, proc.output());
+    } finally {
+      proc.signal('SIGKILL');
+      const redis = createRedis(url);
+      await obliterateQueue(redis, config);
+      await redis.quit();
     }
   });
 
