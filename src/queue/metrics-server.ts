@@ -29,7 +29,9 @@ export async function startMetricsServer(metrics: MonitorMetrics, port: number, 
         // Redis down: keep the last figures; the worker itself reports the outage.
       }
     };
-    await refresh();
+    // Not awaited: with Redis down, the first refresh would hold the process's start (and its
+    // /metrics, which is how an outage gets noticed) until Redis is back.
+    void refresh();
     timer = setInterval(() => void refresh(), queue.intervalMs ?? 5000);
     timer.unref();
   }
