@@ -52,10 +52,12 @@ export function runChild(args: readonly string[], cwd: string): Promise<ChildRun
     child.on('close', (code, signal) => {
       let maxRssKB: number | null = null;
       let cpuMs: number | null = null;
+      let childrenMs = 0;
       try {
-        const probe = JSON.parse(readFileSync(probeFile, 'utf8')) as { maxRssKB: number; userMs: number; systemMs: number };
+        const probe = JSON.parse(readFileSync(probeFile, 'utf8')) as { maxRssKB: number; userMs: number; systemMs: number; childrenMs?: number };
         maxRssKB = probe.maxRssKB;
         cpuMs = probe.userMs + probe.systemMs;
+        childrenMs = probe.childrenMs ?? 0;
       } catch {
         // No probe file: the child was killed or aborted before its exit handlers ran.
       }
@@ -67,7 +69,8 @@ export function runChild(args: readonly string[], cwd: string): Promise<ChildRun
         wallMs,
         maxRssKB,
         cpuMs,
-        backgroundCores: backgroundCores(busyBefore, busyAfter ?? busyCpuMs(), cpuMs, wallMs),
+        // The child's own child processes (a workload's s3rver) are its load, not background.
+        backgroundCores: backgroundCores(busyBefore, busyAfter ?? busyCpuMs(), cpuMs === null ? null : cpuMs + childrenMs, wallMs),
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
       });
