@@ -43,7 +43,11 @@ export class RangeCache {
     entry.served += end - start;
     // Each column chunk is read once: a range whose every byte went out is done with.
     if (!entry.pinned && entry.served >= entry.end - entry.start) this.remove(entry);
-    return entry.bytes.then((bytes) => bytes.slice(start - entry.start, end - entry.start).buffer);
+    // The whole of an unpinned range goes to one reader: hand over its buffer, no copy.
+    const whole = !entry.pinned && start === entry.start && end === entry.end;
+    return entry.bytes.then((bytes) =>
+      whole && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : bytes.slice(start - entry.start, end - entry.start).buffer,
+    );
   }
 
   /** Forget every range that is not pinned (read or still in flight). */

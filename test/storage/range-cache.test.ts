@@ -9,8 +9,9 @@ import { RangeCache } from '../../src/storage/range-cache.js';
 const OBJECT = Uint8Array.from({ length: 1000 }, (_, i) => (i * 7) % 256);
 
 /** A cache over OBJECT that records its reads; `fail` makes the next reads reject. */
-function cache(): { cache: RangeCache; reads: string[]; fail: { next: number } } {
+function cache(): { cache: RangeCache; reads: string[]; fail: { next: number }; buffers: ArrayBuffer[] } {
   const reads: string[] = [];
+  const buffers: ArrayBuffer[] = [];
   const fail = { next: 0 };
   const c = new RangeCache(async (start, end) => {
     reads.push(`${start}-${end}`);
@@ -18,9 +19,11 @@ function cache(): { cache: RangeCache; reads: string[]; fail: { next: number } }
       fail.next--;
       throw new Error(`storage: read ${start}-${end} failed`);
     }
-    return OBJECT.slice(start, end).buffer;
+    const buffer = OBJECT.slice(start, end).buffer;
+    buffers.push(buffer);
+    return buffer;
   });
-  return { cache: c, reads, fail };
+  return { cache: c, reads, fail, buffers };
 }
 
 const bytes = async (p: Promise<ArrayBuffer> | null) => {
@@ -39,6 +42,17 @@ describe('RangeCache', () => {
     assert.equal(c.take(150, 160), null, 'a fully served range is gone');
     assert.equal(c.size, 0);
     assert.deepEqual(reads, ['100-200']);
+  });
+
+  it('a take of a whole unpinned range gets the read buffer itself (no copy); the pinned tail is copied for each reader', async () => {
+    const { cache: c, buffers } = cache();
+    c.fetch(0, 100);
+    c.fetch(900, 1000, true);
+    const whole = await c.take(0, 100)!;
+    assert.equal(whole, buffers[0], 'not the read buffer');
+    const tail = await c.take(900, 1000)!;
+    assert.notEqual(tail, buffers[1], 'the pinned tail was handed out, not copied');
+    assert.deepEqual([...new Uint8Array(tail)], [...OBJECT.subarray(900)]);
   });
 
   it('drop() forgets unpinned ranges and keeps the pinned tail, served as often as asked', async () => {
