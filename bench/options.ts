@@ -13,7 +13,7 @@ Options:
   --rows N          rows of the demo dataset (default 2000000)
   --big-rows N      rows of the single big input file of e2e-logistic-big-file (default
                     20000000; generated once, ~1.3 GB per 10M rows, kept in --dir)
-  --only a,b        workloads or prefixes (e2e, e2e-mlp, e2e-logistic-warm, decode, infer, trees-batch,
+  --only a,b        workloads or prefixes (e2e, e2e-mlp, e2e-logistic-warm, decode, s3-read, infer, trees-batch,
                     duckdb-sql, duckdb-sql-warm, e2e-logistic-big-file, dist, dist-1w,
                     dist-2w-warm, dist-queue)
   --workers N       distributed workloads: measure 1 and N worker processes (default 2)
