@@ -21,7 +21,7 @@ export { verifyRun, type VerifyOptions, type VerifyReport } from './run/verify-r
 export { manifestKey, type RunManifest, type RunStatus, type PartitionRecord, type FileRecord, type ModelRecord, type ErrorRecord, type RuntimeRecord } from './run/manifest.js';
 
 // Distributed mode (BullMQ on Redis).
-export { queueConfigFromEnv, createRedis, type QueueConfig } from './queue/connection.js';
+export { queueConfigFromEnv, createRedis, connectRedis, withRedis, closeRedis, redactUrl, type QueueConfig } from './queue/connection.js';
 export { submitRun, type SubmitOptions, type SubmitResult } from './queue/submit-run.js';
 export { startScoreWorker, type ScoreWorker, type ScoreWorkerOptions } from './queue/score-worker.js';
 export { startScheduler, type Scheduler, type SchedulerOptions } from './queue/scheduler.js';

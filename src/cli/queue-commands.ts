@@ -5,13 +5,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import type { Redis } from 'ioredis';
-import { closeRedis, createRedis, queueConfigFromEnv, redactUrl, throttleRepeatedWarnings, withRedis } from '../queue/connection.js';
+import { closeRedis, createRedis, redactUrl, throttleRepeatedWarnings, withRedis } from '../queue/connection.js';
 import { getRunStatus } from '../queue/run-status.js';
 import { startScheduler } from '../queue/scheduler.js';
 import { startScoreWorker } from '../queue/score-worker.js';
 import { submitRun } from '../queue/submit-run.js';
 import { startMetricsServer, type MetricsServer } from '../queue/metrics-server.js';
 import { createMonitorMetrics } from '../monitor/metrics.js';
+import { queueSettings } from './queue-env.js';
 import { loadSpecFile } from './run-command.js';
 import { createReporter } from './progress.js';
 import { checkSelectionFits, selectionFromArgs } from './selection-args.js';
@@ -138,7 +139,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
   const concurrency = int(values.concurrency, '--concurrency', 1);
   const threads = values.threads === undefined ? undefined : int(values.threads, '--threads', 1);
   const metricsPort = values['metrics-port'] === undefined ? undefined : portArg(values['metrics-port']);
-  const config = queueConfigFromEnv();
+  const config = queueSettings();
   const reporter = createReporter();
   const redis = createRedis(config.redisUrl, process.env, { log: reporter.event });
   const metrics = createMonitorMetrics();
@@ -184,7 +185,7 @@ export async function schedulerCommand(argv: string[]): Promise<number> {
   const metricsPort = values['metrics-port'] === undefined ? undefined : portArg(values['metrics-port']);
   const spec = await loadSpecFile(positionals[0]!);
   if (!spec.schedule) throw new UsageError(`${positionals[0]}: the spec has no "schedule"`);
-  const config = queueConfigFromEnv();
+  const config = queueSettings();
   const reporter = createReporter();
   const redis = createRedis(config.redisUrl, process.env, { log: reporter.event });
   let server: MetricsServer | null;
@@ -240,7 +241,7 @@ export async function backfillCommand(argv: string[]): Promise<number> {
   const selection = selectionFromArgs(values);
   if (selection.kind === 'all' && spec.input.partitionKey) throw new UsageError('backfill needs --from/--to or --partition');
   checkSelectionFits(spec, selection);
-  const config = queueConfigFromEnv();
+  const config = queueSettings();
   return withRedis(config.redisUrl, async (redis) => {
     const result = await submitRun(spec, redis, config, { selection, rerun: values.rerun ?? false });
     if (result.manifestUri) {
@@ -269,7 +270,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) return console.log(STATUS_HELP), EXIT.ok;
   if (positionals.length !== 1) throw new UsageError('status expects one run id');
-  const config = queueConfigFromEnv();
+  const config = queueSettings();
   return withRedis(config.redisUrl, async (redis) => {
     const s = await getRunStatus(redis, config, positionals[0]!);
     if (!s) {

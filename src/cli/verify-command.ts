@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { queueConfigFromEnv, withRedis } from '../queue/connection.js';
+import { queueSettings } from './queue-env.js';
+import { withRedis } from '../queue/connection.js';
 import { RunRegistry } from '../queue/run-registry.js';
 import type { RunManifest } from '../run/manifest.js';
 import { manifestKey } from '../run/manifest.js';
@@ -20,7 +21,7 @@ export async function findManifest(ref: string, output: string | undefined): Pro
     const out = resolveUri(output);
     return out.store.uri(manifestKey(out.key.replace(/\/+$/, ''), ref));
   }
-  const config = queueConfigFromEnv();
+  const config = queueSettings();
   // A one-shot connection: an unreachable Redis fails within seconds, naming the URL.
   return withRedis(config.redisUrl, async (redis) => {
     const record = await new RunRegistry(redis, `${config.prefix}:${config.queueName}`).get(ref);

@@ -113,7 +113,7 @@ describe('one-shot commands with Redis unreachable', () => {
     assert.ok(quick.ms < 4500, `took ${quick.ms} ms with a 200 ms connect timeout`);
 
     const bad = await runCli(['status', 'run-abc'], env({ BATCHSCORE_REDIS_CONNECT_TIMEOUT_MS: '5s' }));
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 2, 'a bad setting is bad usage');
     assert.match(bad.stderr, /redis: BATCHSCORE_REDIS_CONNECT_TIMEOUT_MS expects a positive integer \(milliseconds\), got "5s"/);
   });
 
@@ -154,7 +154,7 @@ describe('one-shot commands with Redis unreachable', () => {
 
   test('a REDIS_URL without redis:// is rejected, masking what may be a password', async () => {
     const r = await runCli(['status', 'run-abc'], env({ REDIS_URL: 'bob:hunter2@localhost:6379' }));
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 2, 'a bad setting is bad usage');
     assert.match(r.stderr, /redis: REDIS_URL must start with redis:\/\/ or rediss:\/\/, got "\*\*\*@localhost:6379"/);
     assert.ok(!r.stderr.includes('hunter2'));
   });
