@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import type { Redis } from 'ioredis';
-import { closeRedis, createRedis, redactUrl, throttleRepeatedWarnings, withRedis } from '../queue/connection.js';
+import { closeRedis, createRedis, redactUrl, withRedis } from '../queue/connection.js';
 import { getRunStatus } from '../queue/run-status.js';
 import { startScheduler } from '../queue/scheduler.js';
 import { startScoreWorker } from '../queue/score-worker.js';
@@ -157,8 +157,9 @@ export async function workerCommand(argv: string[]): Promise<number> {
     ...(threads !== undefined && { threads }),
     lockDuration,
     stalledInterval,
-    // BullMQ re-emits every failed reconnect of its own connections; one line per ~30 s is plenty.
-    log: throttleRepeatedWarnings((level, msg, fields) => reporter.event(level, msg, fields)),
+    // startScoreWorker throttles BullMQ's connection errors itself; every other warning
+    // (a run's drift alert, say, even if worded as another run's) is logged.
+    log: (level, msg, fields) => reporter.event(level, msg, fields),
   });
   reporter.event('info', 'worker started', { redis: redactUrl(config.redisUrl), queue: config.queueName, pid: process.pid, ...(server && { metrics: `http://127.0.0.1:${server.port}/metrics` }) });
   const signal = await untilSignal();

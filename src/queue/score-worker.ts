@@ -17,7 +17,7 @@ import { sweepFinishedStaging } from '../run/commit.js';
 import { emitRunFinish, hasRunEndEvent } from '../lineage/emit.js';
 import { fileTask, type RunPlan } from '../run/run-plan.js';
 import { ThreadPool, ThreadTaskError } from '../run/thread-pool.js';
-import type { QueueConfig } from './connection.js';
+import { throttleRepeatedWarnings, type QueueConfig } from './connection.js';
 import { RunRegistry } from './run-registry.js';
 import type { MonitorMetrics } from '../monitor/metrics.js';
 import { parseFileJobId, type FileJobData, type FinalizeJobData } from './submit-run.js';
@@ -222,7 +222,9 @@ export function startScoreWorker(redis: Redis, config: QueueConfig, options: Sco
       }
     })().catch((e: Error) => log('warn', `worker: after a failed job: ${e.message}`));
   });
-  worker.on('error', (err) => log('warn', `worker: ${err.message}`));
+  // BullMQ reports each failed reconnect as an error (every ~2 s while Redis is down).
+  const connectionWarning = throttleRepeatedWarnings(log);
+  worker.on('error', (err) => connectionWarning('warn', `worker: ${err.message}`));
   return {
     worker,
     async close() {
