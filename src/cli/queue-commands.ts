@@ -5,16 +5,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import type { Redis } from 'ioredis';
-import { closeRedis, createRedis, redactUrl, withRedis } from '../queue/connection.js';
+import { closeRedis, createRedis, msFromEnv, redactUrl, withRedis, type QueueConfig } from '../queue/connection.js';
 import { getRunStatus } from '../queue/run-status.js';
 import { startScheduler } from '../queue/scheduler.js';
 import { startScoreWorker } from '../queue/score-worker.js';
 import { submitRun } from '../queue/submit-run.js';
 import { startMetricsServer, type MetricsServer } from '../queue/metrics-server.js';
-import { createMonitorMetrics } from '../monitor/metrics.js';
+import { createMonitorMetrics, type MonitorMetrics } from '../monitor/metrics.js';
 import { queueSettings } from './queue-env.js';
 import { loadSpecFile } from './run-command.js';
-import { createReporter } from './progress.js';
+import { createReporter, type Reporter } from './progress.js';
 import { checkSelectionFits, selectionFromArgs } from './selection-args.js';
 import { EXIT, UsageError } from './usage-error.js';
 
@@ -71,16 +71,13 @@ function int(value: string | undefined, option: string, fallback: number): numbe
   return n;
 }
 
-/**
- * A positive integer of milliseconds from the environment, or `fallback` when unset or
- * empty. Anything else is a configuration error: silently using the default would hide a typo.
- */
-function envMs(name: string, fallback: number, env: NodeJS.ProcessEnv = process.env): number {
-  const value = env[name];
-  if (value === undefined || value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} expects a positive integer (milliseconds), got ${JSON.stringify(value)}`);
-  return n;
+/** `msFromEnv`, its error as bad usage (exit 2). */
+function envMs(name: string, fallback: number): number {
+  try {
+    return msFromEnv(name, fallback);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 /** Resolve when SIGTERM or SIGINT arrives. */
@@ -129,6 +126,33 @@ function exitSoon(code: number): void {
   setTimeout(() => process.exit(code), 1000).unref();
 }
 
+/**
+ * The metrics server when a port was given. If it cannot start (the port is taken), the
+ * connection is closed first: its reconnecting would otherwise keep the process alive.
+ */
+async function metricsServerFor(port: number | undefined, metrics: MonitorMetrics, redis: Redis, config: QueueConfig): Promise<MetricsServer | null> {
+  if (port === undefined) return null;
+  try {
+    return await startMetricsServer(metrics, port, { redis, config });
+  } catch (err) {
+    await closeRedis(redis);
+    throw err;
+  }
+}
+
+/**
+ * Stop (see `stopUnlessRedisDown`); when that gives up on an unreachable Redis, say so for
+ * `who` (and what it leaves undone), drop the connection and exit soon with code 1.
+ * Returns whether the stop was clean.
+ */
+async function stopOrGiveUp(stop: () => Promise<void>, redis: Redis, config: QueueConfig, reporter: Reporter, who: string, consequence = ''): Promise<boolean> {
+  if (await stopUnlessRedisDown(stop(), redis)) return true;
+  reporter.event('error', `${who}: Redis (${redactUrl(config.redisUrl)}) unreachable for ${STOP_REDIS_GRACE_MS / 1000} s while stopping; exiting${consequence}`);
+  redis.disconnect();
+  exitSoon(EXIT.failed);
+  return false;
+}
+
 export async function workerCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { concurrency: { type: 'string' }, threads: { type: 'string' }, 'lock-ms': { type: 'string' }, 'metrics-port': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) return console.log(WORKER_HELP), EXIT.ok;
@@ -143,14 +167,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
   const reporter = createReporter();
   const redis = createRedis(config.redisUrl, process.env, { log: reporter.event });
   const metrics = createMonitorMetrics();
-  let server: MetricsServer | null;
-  try {
-    server = metricsPort === undefined ? null : await startMetricsServer(metrics, metricsPort, { redis, config });
-  } catch (err) {
-    // E.g. the port is taken: without this the reconnecting connection would keep us alive.
-    await closeRedis(redis);
-    throw err;
-  }
+  const server = await metricsServerFor(metricsPort, metrics, redis, config);
   const worker = startScoreWorker(redis, config, {
     metrics,
     concurrency,
@@ -164,19 +181,13 @@ export async function workerCommand(argv: string[]): Promise<number> {
   reporter.event('info', 'worker started', { redis: redactUrl(config.redisUrl), queue: config.queueName, pid: process.pid, ...(server && { metrics: `http://127.0.0.1:${server.port}/metrics` }) });
   const signal = await untilSignal();
   reporter.event('info', `worker stopping (${signal}): finishing running jobs`);
-  const stopped = await stopUnlessRedisDown(
-    (async () => {
-      await worker.close();
-      await server?.close();
-      await closeRedis(redis);
-    })(),
-    redis,
-  );
-  if (stopped) return EXIT.ok;
-  reporter.event('error', `worker: Redis (${redactUrl(config.redisUrl)}) unreachable for ${STOP_REDIS_GRACE_MS / 1000} s while stopping; exiting without finishing the running jobs (they are retried once their lock expires)`);
-  redis.disconnect();
-  exitSoon(EXIT.failed);
-  return EXIT.failed;
+  const stop = async () => {
+    await worker.close();
+    await server?.close();
+    await closeRedis(redis);
+  };
+  const left = ' without finishing the running jobs (they are retried once their lock expires)';
+  return (await stopOrGiveUp(stop, redis, config, reporter, 'worker', left)) ? EXIT.ok : EXIT.failed;
 }
 
 export async function schedulerCommand(argv: string[]): Promise<number> {
@@ -189,13 +200,7 @@ export async function schedulerCommand(argv: string[]): Promise<number> {
   const config = queueSettings();
   const reporter = createReporter();
   const redis = createRedis(config.redisUrl, process.env, { log: reporter.event });
-  let server: MetricsServer | null;
-  try {
-    server = metricsPort === undefined ? null : await startMetricsServer(createMonitorMetrics(), metricsPort, { redis, config });
-  } catch (err) {
-    await closeRedis(redis);
-    throw err;
-  }
+  const server = await metricsServerFor(metricsPort, createMonitorMetrics(), redis, config);
   const scheduler = startScheduler(spec, redis, config, {
     onSubmit: (e) => {
       const fields = { runId: e.result.runId, created: e.result.created, partition: e.partition };
@@ -213,18 +218,11 @@ export async function schedulerCommand(argv: string[]): Promise<number> {
   scheduler.stop();
   // A submission in flight while Redis is down is abandoned; nothing is lost: submitting is
   // idempotent per window, and the next start catches up unpublished partitions.
-  const stopped = await stopUnlessRedisDown(
-    (async () => {
-      await server?.close();
-      await closeRedis(redis);
-    })(),
-    redis,
-  );
-  if (stopped) return failed ? EXIT.failed : EXIT.ok;
-  reporter.event('error', `scheduler: Redis (${redactUrl(config.redisUrl)}) unreachable for ${STOP_REDIS_GRACE_MS / 1000} s while stopping; exiting`);
-  redis.disconnect();
-  exitSoon(EXIT.failed);
-  return EXIT.failed;
+  const stop = async () => {
+    await server?.close();
+    await closeRedis(redis);
+  };
+  return (await stopOrGiveUp(stop, redis, config, reporter, 'scheduler')) && !failed ? EXIT.ok : EXIT.failed;
 }
 
 export async function backfillCommand(argv: string[]): Promise<number> {

@@ -49,6 +49,14 @@ export interface MonitoringSpec {
   reference?: string;
 }
 
+/** A run id (a lowercase UUID, as runs get): what `reference` names when it is not a URI. */
+const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Whether `reference` names a baseline run (its `_runs/<id>.profile.json`) rather than a file. */
+export function isBaselineRunId(reference: string): boolean {
+  return RUN_ID.test(reference);
+}
+
 /** Defaults of every field that has one. */
 export const DEFAULT_MONITORING: Readonly<MonitoringSpec> = Object.freeze({
   psi: { warn: 0.1, alert: 0.25 },

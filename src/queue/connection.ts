@@ -55,10 +55,19 @@ export function queueConfigFromEnv(env: NodeJS.ProcessEnv = process.env): QueueC
 
 /** `BATCHSCORE_REDIS_CONNECT_TIMEOUT_MS`, or the default; throws naming the variable if it is not a positive integer. */
 export function connectTimeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const value = env.BATCHSCORE_REDIS_CONNECT_TIMEOUT_MS;
-  if (value === undefined || value === '') return DEFAULT_CONNECT_TIMEOUT_MS;
+  return msFromEnv('BATCHSCORE_REDIS_CONNECT_TIMEOUT_MS', DEFAULT_CONNECT_TIMEOUT_MS, env, 'redis: ');
+}
+
+/**
+ * A positive integer of milliseconds from `env[name]`, or `fallback` when unset or empty.
+ * Anything else throws naming the variable and its value (after `domain`): silently using
+ * the default would hide a typo.
+ */
+export function msFromEnv(name: string, fallback: number, env: NodeJS.ProcessEnv = process.env, domain = ''): number {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`redis: BATCHSCORE_REDIS_CONNECT_TIMEOUT_MS expects a positive integer (milliseconds), got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${domain}${name} expects a positive integer (milliseconds), got ${JSON.stringify(value)}`);
   return n;
 }
 

@@ -8,7 +8,7 @@ import { parseDatasetProfile } from '../monitor/profile-json.js';
 import { mergeAll, type DatasetProfile } from '../monitor/profile-set.js';
 import { histogramPanels, type HistogramPanel } from '../monitor/run-report.js';
 import { renderRunReport } from '../monitor/report-html.js';
-import type { Severity } from '../monitor/thresholds.js';
+import { isBaselineRunId, type Severity } from '../monitor/thresholds.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { joinKey, resolveUri } from '../storage/resolve.js';
 import type { FileOutcome } from './finalize.js';
@@ -29,8 +29,6 @@ export interface MonitoringRecord {
   drift: DriftReport | null;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 async function readProfile(uri: string): Promise<DatasetProfile> {
   const { store, key } = resolveUri(uri);
   return parseDatasetProfile(JSON.parse(new TextDecoder().decode(await store.get(key))), uri);
@@ -43,7 +41,7 @@ export function referenceProfileUri(modelUri: string): string {
 
 /** A baseline run id names `<output>/_runs/<id>.profile.json`; anything else is a URI. */
 export function referenceUri(reference: string, store: ObjectStore, outputRoot: string): string {
-  return UUID.test(reference) ? store.uri(joinKey(outputRoot, '_runs', `${reference}.profile.json`)) : reference;
+  return isBaselineRunId(reference) ? store.uri(joinKey(outputRoot, '_runs', `${reference}.profile.json`)) : reference;
 }
 
 /** The monitoring record and the histograms the report draws. */

@@ -6,11 +6,9 @@
  * `file://` URIs and absolute paths are left as written.
  */
 import { isAbsolute } from 'node:path';
+import { isBaselineRunId } from '../monitor/thresholds.js';
 import { parseUri } from '../storage/resolve.js';
 import type { JobSpec } from './job-spec.js';
-
-/** A baseline run id, not a path (see `monitoring.reference`). */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** `uri` as an absolute local path when it is a relative one, else unchanged. */
 function absolute(uri: string, cwd: string): string {
@@ -35,7 +33,7 @@ export function withAbsolutePaths(spec: JobSpec, cwd: string = process.cwd()): J
     output: { ...spec.output, uri: absolute(spec.output.uri, cwd) },
   };
   const reference = spec.monitoring?.reference;
-  if (spec.monitoring && reference !== undefined && !UUID.test(reference)) {
+  if (spec.monitoring && reference !== undefined && !isBaselineRunId(reference)) {
     out.monitoring = { ...spec.monitoring, reference: absolute(reference, cwd) };
   }
   return out;
